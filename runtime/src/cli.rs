@@ -1,0 +1,314 @@
+//! The `corral` command line: argument parsing and one function per command.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::durable::create_private_dir;
+use crate::engine::Runtime;
+use crate::events::{Event, EventFormat, EventTarget, Events, Mode, RunTags};
+use crate::manifest::{Manifest, ManifestError};
+use crate::outcome::FailReason;
+use crate::plan::{Plan, UnknownTask};
+use crate::results::ResultStore;
+use crate::scheduler::Scheduler;
+
+/// Run shell start-up work as sandboxed WebAssembly components, within hard
+/// budgets, with exactly the files each task was granted.
+#[derive(Debug, Parser)]
+#[command(name = "corral", version)]
+pub struct Cli {
+    /// The task manifest.
+    #[arg(long, global = true, value_name = "PATH", default_value = "manifest.toml")]
+    manifest: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the manifest's tasks concurrently and report segment events.
+    Run(RunArgs),
+    /// Validate the manifest and its components; print the manifest checksum.
+    Check,
+    /// List the manifest's tasks with their budgets and grants.
+    List,
+    /// Run each task's `build` command.
+    Build {
+        /// Build only this task (repeatable).
+        #[arg(long, value_name = "ID")]
+        only: Vec<String>,
+    },
+    /// Print the result stored by the last successful run of a task.
+    Result {
+        /// The task's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Run only this task (repeatable).
+    #[arg(long, value_name = "ID")]
+    only: Vec<String>,
+    /// `on` runs tasks; `off` starts nothing.
+    #[arg(long, value_enum, env = "CORRAL_MODE", default_value = "on")]
+    mode: Mode,
+    /// Lower the manifest's global concurrency cap for this run.
+    #[arg(long, value_name = "N", env = "CORRAL_MAX_CONCURRENCY")]
+    max_concurrency: Option<u32>,
+    /// Write events to PATH, or to stdout with `-` (default: stderr).
+    #[arg(long, value_name = "PATH|-")]
+    events: Option<String>,
+    /// Event line format.
+    #[arg(long, value_enum, default_value = "segment")]
+    events_format: EventFormat,
+    /// Run the tasks' `build` commands first.
+    #[arg(long)]
+    build: bool,
+}
+
+/// How the process exits; the numbers are part of the command-line contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every started task finished `_done`.
+    Success = 0,
+    /// Some task failed or timed out.
+    TaskFailed = 1,
+    /// Usage or manifest error.
+    Usage = 2,
+    /// Integrity or policy refusal.
+    Refused = 3,
+}
+
+/// An error that ends a command, with the exit status it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    UnknownTask(#[from] UnknownTask),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::Manifest(_) | CliError::UnknownTask(_) => Exit::Usage,
+            CliError::Refused(_) => Exit::Refused,
+            CliError::Failed(_) | CliError::Other(_) => Exit::TaskFailed,
+        }
+    }
+}
+
+impl Cli {
+    /// Runs the chosen command. `process_start` anchors event times.
+    pub fn execute(self, process_start: Instant) -> Result<Exit, CliError> {
+        match &self.command {
+            Command::Run(args) => run(&self.manifest, args, process_start),
+            Command::Check => check(&self.manifest),
+            Command::List => list(&self.manifest),
+            Command::Build { only } => {
+                build(&Manifest::load(&self.manifest)?, only)?;
+                Ok(Exit::Success)
+            }
+            Command::Result { id } => result(&self.manifest, id),
+        }
+    }
+}
+
+fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    if args.build && args.mode != Mode::Off {
+        build(&manifest, &args.only)?;
+    }
+    let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
+    let tags = RunTags {
+        phase: manifest.runtime.phase.clone(),
+        mode: args.mode,
+    };
+    let target = args
+        .events
+        .as_deref()
+        .map(EventTarget::from_arg)
+        .unwrap_or_default();
+    let (events, writer) = Events::open(&target, args.events_format, tags, process_start)
+        .map_err(|error| CliError::Failed(error.to_string()))?;
+
+    let summary = if args.mode == Mode::Off {
+        events.emit(Event::QueueInit {
+            ms: events.since_start_ms(),
+            tasks: 0,
+        });
+        None
+    } else {
+        manifest.check_files()?;
+        prepare_state_dirs(&manifest)?;
+        let max_concurrency = args
+            .max_concurrency
+            .map_or(manifest.runtime.max_concurrency, |cap| {
+                cap.clamp(1, manifest.runtime.max_concurrency)
+            });
+        let runtime = Runtime::new()?;
+        let executor = tokio::runtime::Builder::new_multi_thread()
+            .enable_time()
+            .build()
+            .map_err(anyhow::Error::from)?;
+        let scheduler = Scheduler::new(runtime, &manifest, events.clone(), max_concurrency);
+        let mut summary = executor.block_on(scheduler.run(plan));
+        summary.wall_ms = events.since_start_ms();
+        events.emit(Event::Summary(summary.clone()));
+        Some(summary)
+    };
+    drop(events);
+    writer
+        .finish()
+        .map_err(|error| CliError::Failed(format!("writing events failed: {error}")))?;
+    Ok(match summary {
+        Some(summary) if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
+        _ => Exit::Success,
+    })
+}
+
+/// Creates the `rw` grants that live inside `state_dir`: corral's own state,
+/// made on first use and readable only by the user.
+fn prepare_state_dirs(manifest: &Manifest) -> Result<(), CliError> {
+    for task in &manifest.tasks {
+        for dir in task.dirs.iter().filter(|dir| manifest.is_state_grant(dir)) {
+            create_private_dir(&dir.host_path).map_err(|error| {
+                CliError::Failed(format!(
+                    "cannot create state directory {} for task {}: {error}",
+                    dir.host_path.display(),
+                    task.id
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn check(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    manifest.check_files()?;
+    let runtime = Runtime::new()?;
+    let mut problems = Vec::new();
+    let mut refused = false;
+    for task in &manifest.tasks {
+        if let Err(failure) = runtime.load(&task.component_path, task.sha256.as_deref()) {
+            refused |= failure.reason == FailReason::Integrity;
+            problems.push(format!("task {}: {}", task.id, failure));
+        }
+    }
+    if !problems.is_empty() {
+        let message = problems.join("\n");
+        return Err(if refused {
+            CliError::Refused(message)
+        } else {
+            CliError::Failed(message)
+        });
+    }
+    println!(
+        "{}: ok, {} tasks\nchecksum: {}",
+        manifest_path.display(),
+        manifest.tasks.len(),
+        manifest.checksum()
+    );
+    Ok(Exit::Success)
+}
+
+fn list(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    println!(
+        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants",
+        "id", "priority", "class", "timeout", "fuel", "memory", "retries"
+    );
+    for task in &manifest.tasks {
+        let grants: Vec<String> = task
+            .dirs
+            .iter()
+            .map(|dir| format!("{}={}:{}", dir.guest, dir.host, dir.mode.as_str()))
+            .collect();
+        let flag = task
+            .feature_flag
+            .as_ref()
+            .map(|flag| format!("  (if {flag})"))
+            .unwrap_or_default();
+        println!(
+            "{:<24} {:<9} {:<6} {:>6}ms {:>14} {:>5}MB {:>7}  {}{flag}",
+            task.id,
+            task.priority.as_str(),
+            task.class.as_deref().unwrap_or("-"),
+            task.timeout_ms,
+            task.fuel,
+            task.memory_mb,
+            task.retries,
+            if grants.is_empty() {
+                "-".to_string()
+            } else {
+                grants.join(" ")
+            },
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// Runs each selected task's `build` command once, in the manifest's
+/// directory, stopping at the first failure.
+fn build(manifest: &Manifest, only: &[String]) -> Result<(), CliError> {
+    // Validates `only` the same way `run` does.
+    let plan = Plan::new(manifest, only, |_| Some("1".into()))?;
+    let base = manifest
+        .path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut done = BTreeSet::new();
+    for task in &plan.start {
+        let Some(command) = &task.build else { continue };
+        if !done.insert(command.clone()) {
+            continue;
+        }
+        eprintln!("corral: building {}: {command}", task.id);
+        let status = Process::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(base)
+            .status()
+            .map_err(|error| CliError::Failed(format!("cannot run `sh -c {command}`: {error}")))?;
+        if !status.success() {
+            return Err(CliError::Failed(format!(
+                "build of task {} failed ({status}): {command}",
+                task.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn result(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    if manifest.task(id).is_none() {
+        return Err(UnknownTask(id.to_string()).into());
+    }
+    let store = ResultStore::new(&manifest.runtime.state_path);
+    match store.read(id).map_err(anyhow::Error::from)? {
+        Some(text) => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            Ok(Exit::Success)
+        }
+        None => Err(CliError::Failed(format!(
+            "no result stored for {id} yet\n  help: run `corral run` (results of failed runs are not stored)"
+        ))),
+    }
+}

@@ -1,0 +1,118 @@
+//! One wasmtime `Engine` per process, its epoch clock, and component loading.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::bindings::{self, TaskPre};
+use crate::host::TaskState;
+use crate::manifest::hex;
+use crate::outcome::{FailReason, Failure};
+
+/// Interval of the epoch clock. A guest running wasm yields to the executor
+/// at every tick and is interrupted at the first tick past its deadline, so
+/// this bounds both scheduling latency and timeout overshoot.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Largest wasm stack a guest may use; deeper recursion traps as `stack`.
+const MAX_WASM_STACK: usize = 1 << 20;
+
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+/// Version/layer bytes following the magic: a core module is `01 00 00 00`.
+const CORE_MODULE_LAYER: [u8; 4] = [1, 0, 0, 0];
+
+/// The engine and the host imports every task is linked against.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<TaskState>,
+}
+
+impl Runtime {
+    pub fn new() -> anyhow::Result<Arc<Runtime>> {
+        let mut config = Config::new();
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(MAX_WASM_STACK);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        bindings::Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        spawn_epoch_clock(&engine)?;
+        Ok(Arc::new(Runtime { engine, linker }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Reads, verifies, compiles and links a component. Blocking: run it on
+    /// a blocking thread. Every refusal happens before any guest code runs.
+    pub fn load(&self, path: &Path, pin: Option<&str>) -> Result<TaskPre<TaskState>, Failure> {
+        let load_error = |message: String| Failure::new(FailReason::Load, message);
+        let bytes = std::fs::read(path)
+            .map_err(|e| load_error(format!("cannot read component {}: {e}", path.display())))?;
+        if let Some(pin) = pin {
+            let actual = hex(&Sha256::digest(&bytes));
+            if actual != pin {
+                return Err(Failure::new(
+                    FailReason::Integrity,
+                    format!(
+                        "component {} has sha256 {actual} but the manifest pins {pin}",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        match bytes.get(..8) {
+            Some(header) if header[..4] == *WASM_MAGIC && header[4..] == CORE_MODULE_LAYER => {
+                return Err(load_error(format!(
+                    "{} is a core wasm module, not a component: build the task for wasm32-wasip2",
+                    path.display()
+                )));
+            }
+            Some(header) if header[..4] == *WASM_MAGIC => {}
+            _ => {
+                return Err(load_error(format!(
+                    "{} is not a WebAssembly component (no wasm header)",
+                    path.display()
+                )));
+            }
+        }
+        let component = Component::new(&self.engine, &bytes)
+            .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            load_error(format!(
+                "{} imports something the host does not provide: {e:#}",
+                path.display()
+            ))
+        })?;
+        TaskPre::new(instance_pre).map_err(|e| {
+            load_error(format!(
+                "{} does not export the corral:task/task world: {e:#}",
+                path.display()
+            ))
+        })
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for the life of the
+/// process. A plain thread, not a tokio task: it must keep ticking even if
+/// every executor thread is busy running wasm.
+fn spawn_epoch_clock(engine: &Engine) -> std::io::Result<()> {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("corral-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+    Ok(())
+}

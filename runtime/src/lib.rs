@@ -1,0 +1,26 @@
+//! corral: run shell start-up work as sandboxed WebAssembly components.
+//!
+//! Data flows one way: [`Manifest`] -> [`Plan`] -> scheduler -> sandbox ->
+//! events -> exit code. The binary is a thin wrapper around [`Cli`].
+
+mod bindings;
+mod capture;
+mod cli;
+mod durable;
+mod engine;
+mod events;
+mod host;
+mod limits;
+mod manifest;
+mod outcome;
+mod plan;
+mod policy;
+mod results;
+mod sandbox;
+mod scheduler;
+
+pub use cli::{Cli, CliError, Exit};
+pub use events::{Event, EventFormat, Mode, Summary};
+pub use manifest::{Diagnostic, Manifest, ManifestError, Task};
+pub use outcome::{FailReason, Failure};
+pub use plan::Plan;

@@ -1,0 +1,23 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use corral::Cli;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let process_start = Instant::now();
+    // Diagnostics for people go to stderr, filtered by CORRAL_LOG (default: warnings).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("CORRAL_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let exit = cli.execute(process_start).unwrap_or_else(|error| {
+        eprintln!("corral: error: {error}");
+        error.exit()
+    });
+    ExitCode::from(exit as u8)
+}

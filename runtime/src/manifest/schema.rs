@@ -1,0 +1,148 @@
+//! The TOML schema of manifest.toml version 1, exactly as written.
+//!
+//! Every table denies unknown keys, and values that carry their own rules
+//! (ids, priorities, modes) validate while deserialising, so a mistake is
+//! reported with the span of the offending value.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Document {
+    pub version: Spanned<i64>,
+    #[serde(default)]
+    pub runtime: RuntimeTable,
+    #[serde(default)]
+    pub defaults: DefaultsTable,
+    #[serde(default)]
+    pub classes: BTreeMap<String, Spanned<ClassTable>>,
+    #[serde(default, rename = "task")]
+    pub tasks: Vec<Spanned<TaskTable>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RuntimeTable {
+    pub max_concurrency: Option<Spanned<u32>>,
+    pub max_timeout_ms: Option<Spanned<u64>>,
+    pub phase: Option<Spanned<Name>>,
+    pub state_dir: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DefaultsTable {
+    pub timeout_ms: Option<Spanned<u64>>,
+    pub fuel: Option<Spanned<u64>>,
+    pub memory_mb: Option<Spanned<u64>>,
+    pub retries: Option<Spanned<u32>>,
+    pub priority: Option<Priority>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClassTable {
+    pub max_concurrency: Spanned<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TaskTable {
+    pub id: Spanned<Name>,
+    pub rationale: Spanned<String>,
+    pub label: Option<Spanned<Name>>,
+    pub priority: Option<Priority>,
+    pub component: Spanned<String>,
+    pub sha256: Option<Spanned<String>>,
+    pub build: Option<String>,
+    pub timeout_ms: Option<Spanned<u64>>,
+    pub fuel: Option<Spanned<u64>>,
+    pub memory_mb: Option<Spanned<u64>>,
+    pub retries: Option<Spanned<u32>>,
+    pub feature_flag: Option<Spanned<String>>,
+    pub class: Option<Spanned<String>>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub env: Option<Spanned<BTreeMap<String, String>>>,
+    #[serde(default, rename = "dir")]
+    pub dirs: Vec<Spanned<DirTable>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DirTable {
+    pub host: Spanned<String>,
+    pub guest: Spanned<String>,
+    pub mode: Access,
+}
+
+/// Scheduling class of a task: critical work first, cosmetic work last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Critical,
+    Normal,
+    Cosmetic,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Normal => "normal",
+            Priority::Cosmetic => "cosmetic",
+        }
+    }
+}
+
+/// Whether a granted directory may be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Ro,
+    Rw,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Ro => "ro",
+            Access::Rw => "rw",
+        }
+    }
+}
+
+/// A task id, label, class or phase: `[a-z0-9_]+`, so it can be embedded in
+/// segment names and file names as is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_valid(text: &str) -> bool {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if Name::is_valid(&text) {
+            Ok(Name(text))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{text:?} is not a valid name: use only lowercase letters, digits and `_`"
+            )))
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Which tasks a run starts, in which order, and which it skips.
+
+use crate::manifest::{Manifest, Task};
+
+/// The tasks of one run: `start` in priority order, `skip` with the flag
+/// that turned each off.
+#[derive(Debug)]
+pub struct Plan {
+    pub start: Vec<Task>,
+    pub skip: Vec<(Task, String)>,
+}
+
+/// A task id that the manifest does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("no task with id {0:?} in the manifest\n  help: `corral list` shows the ids")]
+pub struct UnknownTask(pub String);
+
+impl Plan {
+    /// Selects the tasks of `manifest` (all, or those in `only`), skips
+    /// those whose feature flag is not set in `env`, and orders the rest
+    /// critical before normal before cosmetic, by id within a priority.
+    pub fn new(
+        manifest: &Manifest,
+        only: &[String],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Plan, UnknownTask> {
+        if let Some(missing) = only.iter().find(|id| manifest.task(id).is_none()) {
+            return Err(UnknownTask(missing.clone()));
+        }
+        let mut plan = Plan {
+            start: Vec::new(),
+            skip: Vec::new(),
+        };
+        let selected = manifest
+            .tasks
+            .iter()
+            .filter(|task| only.is_empty() || only.contains(&task.id));
+        for task in selected {
+            match &task.feature_flag {
+                Some(flag) if !env(flag).as_deref().is_some_and(flag_is_on) => {
+                    plan.skip.push((task.clone(), flag.clone()));
+                }
+                _ => plan.start.push(task.clone()),
+            }
+        }
+        plan.start
+            .sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
+        Ok(plan)
+    }
+}
+
+fn flag_is_on(value: &str) -> bool {
+    ["1", "true", "on"]
+        .iter()
+        .any(|on| value.trim().eq_ignore_ascii_case(on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const MANIFEST: &str = r#"
+version = 1
+[[task]]
+id = "a_cosmetic"
+rationale = "r"
+priority = "cosmetic"
+component = "a.wasm"
+[[task]]
+id = "b_flagged"
+rationale = "r"
+component = "b.wasm"
+feature_flag = "CORRAL_B"
+[[task]]
+id = "c_critical"
+rationale = "r"
+priority = "critical"
+component = "c.wasm"
+"#;
+
+    #[test]
+    fn orders_by_priority_then_id_and_skips_flags_that_are_off() {
+        let manifest = Manifest::parse(Path::new("m.toml"), MANIFEST).unwrap();
+        let plan = Plan::new(&manifest, &[], |_| None).unwrap();
+        let ids: Vec<_> = plan.start.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["c_critical", "a_cosmetic"]);
+        assert_eq!(plan.skip[0].1, "CORRAL_B");
+
+        let plan = Plan::new(&manifest, &[], |_| Some("On".into())).unwrap();
+        let ids: Vec<_> = plan.start.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["c_critical", "b_flagged", "a_cosmetic"]);
+    }
+
+    #[test]
+    fn only_selects_and_rejects_unknown_ids() {
+        let manifest = Manifest::parse(Path::new("m.toml"), MANIFEST).unwrap();
+        let plan = Plan::new(&manifest, &["a_cosmetic".into()], |_| None).unwrap();
+        assert_eq!(plan.start.len(), 1);
+        assert!(Plan::new(&manifest, &["nope".into()], |_| None).is_err());
+    }
+}
