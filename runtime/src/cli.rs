@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::durable::create_private_dir;
 use crate::engine::Runtime;
 use crate::events::{Event, EventFormat, EventTarget, Events, Mode, RunTags};
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{Manifest, ManifestError, Task};
 use crate::outcome::FailReason;
 use crate::plan::{Plan, UnknownTask};
 use crate::results::ResultStore;
@@ -198,23 +198,7 @@ fn prepare_state_dirs(manifest: &Manifest) -> Result<(), CliError> {
 fn check(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     manifest.check_files()?;
-    let runtime = Runtime::new()?;
-    let mut problems = Vec::new();
-    let mut refused = false;
-    for task in &manifest.tasks {
-        if let Err(failure) = runtime.load(&task.component_path, task.sha256.as_deref()) {
-            refused |= failure.reason == FailReason::Integrity;
-            problems.push(format!("task {}: {}", task.id, failure));
-        }
-    }
-    if !problems.is_empty() {
-        let message = problems.join("\n");
-        return Err(if refused {
-            CliError::Refused(message)
-        } else {
-            CliError::Failed(message)
-        });
-    }
+    load_components(&manifest.tasks)?;
     println!(
         "{}: ok, {} tasks\nchecksum: {}",
         manifest_path.display(),
@@ -222,6 +206,26 @@ fn check(manifest_path: &Path) -> Result<Exit, CliError> {
         manifest.checksum()
     );
     Ok(Exit::Success)
+}
+
+/// Loads every task's component, which verifies pins, proves each is a
+/// task component and leaves its compilation in the cache. Reports every
+/// problem; a pin mismatch makes it a refusal.
+fn load_components(tasks: &[Task]) -> Result<(), CliError> {
+    let runtime = Runtime::new()?;
+    let mut problems = Vec::new();
+    let mut refused = false;
+    for task in tasks {
+        if let Err(failure) = runtime.load(&task.component_path, task.sha256.as_deref()) {
+            refused |= failure.reason == FailReason::Integrity;
+            problems.push(format!("task {}: {failure}", task.id));
+        }
+    }
+    match (problems.is_empty(), refused) {
+        (true, _) => Ok(()),
+        (false, true) => Err(CliError::Refused(problems.join("\n"))),
+        (false, false) => Err(CliError::Failed(problems.join("\n"))),
+    }
 }
 
 fn list(manifest_path: &Path) -> Result<Exit, CliError> {
@@ -261,7 +265,8 @@ fn list(manifest_path: &Path) -> Result<Exit, CliError> {
 }
 
 /// Runs each selected task's `build` command once, in the manifest's
-/// directory, stopping at the first failure.
+/// directory, stopping at the first failure; then loads every selected
+/// component, which proves it is a task and warms the compiled cache.
 fn build(manifest: &Manifest, only: &[String]) -> Result<(), CliError> {
     // Validates `only` the same way `run` does.
     let plan = Plan::new(manifest, only, |_| Some("1".into()))?;
@@ -290,7 +295,7 @@ fn build(manifest: &Manifest, only: &[String]) -> Result<(), CliError> {
             )));
         }
     }
-    Ok(())
+    load_components(&plan.start)
 }
 
 fn result(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {

@@ -9,6 +9,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{self, TaskPre};
+use crate::cache::ArtifactCache;
 use crate::host::TaskState;
 use crate::manifest::hex;
 use crate::outcome::{FailReason, Failure};
@@ -29,6 +30,7 @@ const CORE_MODULE_LAYER: [u8; 4] = [1, 0, 0, 0];
 pub struct Runtime {
     engine: Engine,
     linker: Linker<TaskState>,
+    cache: Option<ArtifactCache>,
 }
 
 impl Runtime {
@@ -43,7 +45,12 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         spawn_epoch_clock(&engine)?;
-        Ok(Arc::new(Runtime { engine, linker }))
+        let cache = ArtifactCache::open(&engine);
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            cache,
+        }))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -56,8 +63,9 @@ impl Runtime {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         let bytes = std::fs::read(path)
             .map_err(|e| load_error(format!("cannot read component {}: {e}", path.display())))?;
+        let sha256 = hex(&Sha256::digest(&bytes));
         if let Some(pin) = pin {
-            let actual = hex(&Sha256::digest(&bytes));
+            let actual = &sha256;
             if actual != pin {
                 return Err(Failure::new(
                     FailReason::Integrity,
@@ -83,8 +91,12 @@ impl Runtime {
                 )));
             }
         }
-        let component = Component::new(&self.engine, &bytes)
-            .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?;
+        let component = match self.cached(&sha256) {
+            Some(component) => component,
+            None => self
+                .compile(&bytes, &sha256)
+                .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?,
+        };
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
             load_error(format!(
                 "{} imports something the host does not provide: {e:#}",
@@ -97,6 +109,25 @@ impl Runtime {
                 path.display()
             ))
         })
+    }
+}
+
+impl Runtime {
+    fn cached(&self, sha256: &str) -> Option<Component> {
+        self.cache.as_ref()?.load(&self.engine, sha256)
+    }
+
+    /// Compiles with Cranelift and keeps the artifact for later runs.
+    fn compile(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Component> {
+        tracing::debug!(sha256, "compiling component");
+        let artifact = self.engine.precompile_component(bytes)?;
+        if let Some(cache) = &self.cache
+            && let Err(error) = cache.store(sha256, &artifact)
+        {
+            tracing::warn!(%error, "cannot store the compiled component in the cache");
+        }
+        // SAFETY: the artifact was produced just now by this engine.
+        unsafe { Component::deserialize(&self.engine, &artifact) }
     }
 }
 

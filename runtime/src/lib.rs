@@ -4,6 +4,7 @@
 //! events -> exit code. The binary is a thin wrapper around [`Cli`].
 
 mod bindings;
+mod cache;
 mod capture;
 mod cli;
 mod durable;
