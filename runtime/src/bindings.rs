@@ -8,5 +8,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use corral::task::host::Level;
-pub use corral::task::types::Failure as GuestFailure;
+pub use self::corral::task::host::Level;
+pub use self::corral::task::types::Failure as GuestFailure;

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cancel::Cancel;
+use crate::controls::Controls;
 use crate::durable::create_private_dir;
 use crate::engine::Runtime;
 use crate::events::{Event, EventFormat, EventTarget, Events, Mode, RunTags};
@@ -14,7 +16,8 @@ use crate::manifest::{Manifest, ManifestError, Task};
 use crate::outcome::FailReason;
 use crate::plan::{Plan, UnknownTask};
 use crate::results::ResultStore;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{RunSettings, Scheduler};
+use crate::watchdog;
 
 /// Run shell start-up work as sandboxed WebAssembly components, within hard
 /// budgets, with exactly the files each task was granted.
@@ -47,6 +50,8 @@ enum Command {
         /// The task's id.
         id: String,
     },
+    /// Re-enable runs after the watchdog turned them off.
+    Enable,
 }
 
 #[derive(Debug, Args)]
@@ -54,7 +59,8 @@ struct RunArgs {
     /// Run only this task (repeatable).
     #[arg(long, value_name = "ID")]
     only: Vec<String>,
-    /// `on` runs tasks; `off` starts nothing.
+    /// `on` runs tasks; `shadow` runs them on throw-away copies of their rw
+    /// grants and stores no results; `off` starts nothing.
     #[arg(long, value_enum, env = "CORRAL_MODE", default_value = "on")]
     mode: Mode,
     /// Lower the manifest's global concurrency cap for this run.
@@ -82,6 +88,10 @@ pub enum Exit {
     Usage = 2,
     /// Integrity or policy refusal.
     Refused = 3,
+    /// Cancelled by SIGINT.
+    Interrupted = 130,
+    /// Cancelled by SIGTERM.
+    Terminated = 143,
 }
 
 /// An error that ends a command, with the exit status it maps to.
@@ -91,6 +101,8 @@ pub enum CliError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     UnknownTask(#[from] UnknownTask),
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -102,7 +114,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit(&self) -> Exit {
         match self {
-            CliError::Manifest(_) | CliError::UnknownTask(_) => Exit::Usage,
+            CliError::Manifest(_) | CliError::UnknownTask(_) | CliError::Usage(_) => Exit::Usage,
             CliError::Refused(_) => Exit::Refused,
             CliError::Failed(_) | CliError::Other(_) => Exit::TaskFailed,
         }
@@ -121,19 +133,31 @@ impl Cli {
                 Ok(Exit::Success)
             }
             Command::Result { id } => result(&self.manifest, id),
+            Command::Enable => enable(&self.manifest),
         }
     }
 }
 
 fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
-    if args.build && args.mode != Mode::Off {
+    let controls = Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
+    let mut mode = args.mode;
+    if mode != Mode::Off
+        && let Some(sentinel) = watchdog::tripped(&manifest.runtime.state_path)
+    {
+        eprintln!(
+            "corral: the watchdog stopped an earlier run ({}); running as --mode off until `corral enable`",
+            sentinel.trim()
+        );
+        mode = Mode::Off;
+    }
+    if args.build && mode != Mode::Off {
         build(&manifest, &args.only)?;
     }
     let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
     let tags = RunTags {
         phase: manifest.runtime.phase.clone(),
-        mode: args.mode,
+        mode,
     };
     let target = args
         .events
@@ -143,39 +167,93 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
     let (events, writer) = Events::open(&target, args.events_format, tags, process_start)
         .map_err(|error| CliError::Failed(error.to_string()))?;
 
-    let summary = if args.mode == Mode::Off {
+    let outcome = if mode == Mode::Off {
         events.emit(Event::QueueInit {
             ms: events.since_start_ms(),
             tasks: 0,
         });
-        None
+        Ok(Exit::Success)
     } else {
-        manifest.check_files()?;
-        prepare_state_dirs(&manifest)?;
-        let max_concurrency = args
-            .max_concurrency
-            .map_or(manifest.runtime.max_concurrency, |cap| {
-                cap.clamp(1, manifest.runtime.max_concurrency)
-            });
-        let runtime = Runtime::new()?;
-        let executor = tokio::runtime::Builder::new_multi_thread()
-            .enable_time()
-            .build()
-            .map_err(anyhow::Error::from)?;
-        let scheduler = Scheduler::new(runtime, &manifest, events.clone(), max_concurrency);
-        let mut summary = executor.block_on(scheduler.run(plan));
-        summary.wall_ms = events.since_start_ms();
-        events.emit(Event::Summary(summary.clone()));
-        Some(summary)
+        run_plan(&manifest, plan, args, mode, controls, &events)
     };
     drop(events);
     writer
         .finish()
         .map_err(|error| CliError::Failed(format!("writing events failed: {error}")))?;
-    Ok(match summary {
-        Some(summary) if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
-        _ => Exit::Success,
+    outcome
+}
+
+/// Runs the plan on a multi-threaded executor (guests run in parallel, one
+/// per worker) until it ends or a signal cancels it, then emits the summary.
+fn run_plan(
+    manifest: &Manifest,
+    plan: Plan,
+    args: &RunArgs,
+    mode: Mode,
+    controls: Controls,
+    events: &Events,
+) -> Result<Exit, CliError> {
+    manifest.check_files()?;
+    prepare_state_dirs(manifest)?;
+    let max_concurrency = args
+        .max_concurrency
+        .map_or(manifest.runtime.max_concurrency, |cap| {
+            cap.clamp(1, manifest.runtime.max_concurrency)
+        });
+    let runtime = Runtime::new()?;
+    let executor = tokio::runtime::Builder::new_multi_thread()
+        .enable_time()
+        .enable_io()
+        .build()
+        .map_err(anyhow::Error::from)?;
+    let cancel = Cancel::default();
+    let settings = RunSettings {
+        mode,
+        max_concurrency,
+        controls,
+        cancel: cancel.clone(),
+    };
+    let scheduler = Scheduler::new(runtime, manifest, events.clone(), settings);
+    let (mut summary, signal) = executor.block_on(async {
+        let signals = tokio::spawn(cancel_on_signal(cancel));
+        let summary = scheduler.run(plan).await;
+        signals.abort();
+        (summary, signals.await.ok().flatten())
+    });
+    summary.wall_ms = events.since_start_ms();
+    events.emit(Event::Summary(summary.clone()));
+    // Guests blocked in host calls were abandoned at their timeout; do not
+    // wait for their blocking threads.
+    executor.shutdown_background();
+    Ok(match signal {
+        Some(exit) => exit,
+        None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
+        None => Exit::Success,
     })
+}
+
+/// Cancels the run on SIGINT or SIGTERM and says which arrived.
+async fn cancel_on_signal(cancel: Cancel) -> Option<Exit> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok()?;
+    let mut terminate = signal(SignalKind::terminate()).ok()?;
+    let (exit, name) = tokio::select! {
+        _ = interrupt.recv() => (Exit::Interrupted, "SIGINT"),
+        _ = terminate.recv() => (Exit::Terminated, "SIGTERM"),
+    };
+    cancel.cancel(format!("run cancelled by {name}"));
+    Some(exit)
+}
+
+fn enable(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    let state = &manifest.runtime.state_path;
+    if watchdog::enable(state).map_err(anyhow::Error::from)? {
+        eprintln!("corral: runs enabled again (removed {})", watchdog::sentinel_path(state).display());
+    } else {
+        eprintln!("corral: runs were not disabled");
+    }
+    Ok(Exit::Success)
 }
 
 /// Creates the `rw` grants that live inside `state_dir`: corral's own state,

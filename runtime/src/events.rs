@@ -145,6 +145,11 @@ pub enum Event {
         done: u64,
         total: u64,
     },
+    /// The run stalled in the host; the listed tasks are being cancelled.
+    Watchdog {
+        stalled_ms: f64,
+        tasks: Vec<String>,
+    },
     Summary(Summary),
 }
 
@@ -203,6 +208,10 @@ impl Event {
             Event::Progress { label, done, total } => {
                 format!("PROGRESS task={label} done={done} total={total}")
             }
+            Event::Watchdog { stalled_ms, tasks } => format!(
+                "SEGMENT name=async_watchdog ms={stalled_ms:.2} {tail} tasks={}",
+                tasks.join(",")
+            ),
             Event::Summary(s) => format!(
                 "PERF_GUARD async_tasks_total={} async_tasks_done={} async_tasks_fail={} async_tasks_timeout={} async_tasks_skipped={} async_total_accumulated_ms={:.1} wall_ms={:.1}",
                 s.total, s.done, s.fail, s.timeout, s.skipped, s.accumulated_ms, s.wall_ms
@@ -273,6 +282,11 @@ impl Event {
             Event::Progress { label, done, total } => {
                 json!({ "event": "progress", "task": label, "done": done, "total": total })
             }
+            Event::Watchdog { stalled_ms, tasks } => segment(
+                "async_watchdog".into(),
+                *stalled_ms,
+                json!({ "tasks": tasks }),
+            ),
             Event::Summary(s) => json!({
                 "event": "perf_guard",
                 "async_tasks_total": s.total,

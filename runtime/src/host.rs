@@ -12,7 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{Level, corral::task::host};
 use crate::capture::Capture;
-use crate::events::{Event, Events, LogLevel};
+use crate::events::{Event, Events, LogLevel, quote};
 use crate::limits::Limits;
 
 /// Longest log message kept, in bytes; the rest is cut and counted.
@@ -77,13 +77,14 @@ impl TaskState {
         } else {
             truncate(message, MAX_LOG_BYTES)
         };
-        match level {
-            LogLevel::Trace => tracing::trace!(task = %self.label, "{message}"),
-            LogLevel::Debug => tracing::debug!(task = %self.label, "{message}"),
-            LogLevel::Info => tracing::info!(task = %self.label, "{message}"),
-            LogLevel::Warn => tracing::warn!(task = %self.label, "{message}"),
-            LogLevel::Error => tracing::error!(task = %self.label, "{message}"),
-        }
+        // Guest logs are events first; `tracing` gets them at debug level
+        // (escaped), so corral's own warnings are not drowned by a guest's.
+        tracing::debug!(
+            target: "corral::guest",
+            task = %self.label,
+            level = level.as_str(),
+            message = %quote(&message),
+        );
         self.events.emit(Event::Log {
             label: self.label.clone(),
             level,

@@ -5,8 +5,10 @@
 
 mod bindings;
 mod cache;
+mod cancel;
 mod capture;
 mod cli;
+mod controls;
 mod durable;
 mod engine;
 mod events;
@@ -19,6 +21,8 @@ mod policy;
 mod results;
 mod sandbox;
 mod scheduler;
+mod shadow;
+mod watchdog;
 
 pub use cli::{Cli, CliError, Exit};
 pub use events::{Event, EventFormat, Mode, Summary};

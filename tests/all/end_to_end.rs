@@ -1,0 +1,91 @@
+//! The shipped manifest, run against this repository as a fresh clone has
+//! it: every task starts and finishes, and its result can be read back.
+
+use std::path::Path;
+
+use crate::support::{Fixture, artifacts};
+
+/// The shipped manifest with components taken from the test artifacts and
+/// read-only grants pointing into the repository; state stays in the fixture.
+fn shipped_manifest() -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(repo.join("manifest.toml")).unwrap();
+    let mut manifest: toml::Table = toml::from_str(&text).unwrap();
+    for task in manifest["task"].as_array_mut().unwrap() {
+        let task = task.as_table_mut().unwrap();
+        let id = task["id"].as_str().unwrap().to_string();
+        let component = artifacts::ALL
+            .iter()
+            .find(|(name, _)| *name == id)
+            .unwrap_or_else(|| panic!("no test artifact for shipped task {id}"))
+            .1;
+        task.insert("component".into(), component.into());
+        task.remove("build");
+        for dir in task["dir"].as_array_mut().unwrap() {
+            let dir = dir.as_table_mut().unwrap();
+            if dir["mode"].as_str() == Some("ro") {
+                let host = repo.join(dir["host"].as_str().unwrap());
+                dir.insert("host".into(), host.display().to_string().into());
+            }
+        }
+    }
+    toml::to_string(&manifest).unwrap()
+}
+
+#[test]
+fn shipped_manifest_runs_every_task_to_done() {
+    let fixture = Fixture::new();
+    fixture.write("manifest.toml", shipped_manifest());
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let manifest = corral::Manifest::load(&fixture.path().join("manifest.toml")).unwrap();
+    for task in &manifest.tasks {
+        let start = format!("async_task_{}_start", task.label);
+        let done = format!("async_task_{}_done", task.label);
+        let position = |name: &str| run.lines.iter().position(|line| line.name() == name);
+        assert!(
+            position(&start) < position(&done) && position(&done).is_some(),
+            "{} must start then finish:\n{}",
+            task.id,
+            run.stderr
+        );
+        let result = fixture.corral(&["result", &task.id]);
+        assert_eq!(result.code, Some(0), "{}", result.stderr);
+        assert!(!result.stdout.trim().is_empty());
+    }
+    let summary = run.perf_guard();
+    let total = manifest.tasks.len().to_string();
+    assert_eq!(summary.field("async_tasks_total"), total);
+    assert_eq!(summary.field("async_tasks_done"), total);
+    assert_eq!(summary.field("async_tasks_fail"), "0");
+
+    let git = fixture.corral(&["result", "gitstatus_warm"]).stdout;
+    assert!(git.starts_with("branch=") || git.starts_with("detached head="), "{git}");
+    let index = fixture.path().join(".corral/cache/completions/completions.index");
+    let index = std::fs::read_to_string(index).unwrap();
+    assert!(index.contains("corral\tzsh\t"), "{index}");
+
+    // The second run compares against the baseline the first one wrote.
+    let second = fixture.corral(&["run", "--only", "integrity_scan"]);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    let scan = fixture.corral(&["result", "integrity_scan"]).stdout;
+    assert!(scan.contains("added=0 removed=0 changed=0"), "{scan}");
+}
+
+#[test]
+fn check_prints_a_checksum_that_ignores_comments() {
+    let fixture = Fixture::new();
+    let manifest = shipped_manifest();
+    fixture.write("manifest.toml", &manifest);
+    let first = fixture.corral(&["check"]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    fixture.write("manifest.toml", format!("# reviewed\n\n{manifest}\n# end\n"));
+    let second = fixture.corral(&["check"]);
+    assert_eq!(first.stdout, second.stdout);
+    let edited = manifest.replace("timeout_ms = 1200", "timeout_ms = 1300");
+    assert_ne!(edited, manifest);
+    fixture.write("manifest.toml", edited);
+    let third = fixture.corral(&["check"]);
+    assert_ne!(first.stdout, third.stdout);
+}

@@ -1,0 +1,83 @@
+//! A task sees exactly its grants: `ro` cannot be written, nothing outside
+//! the grants can be read, the environment is exactly the manifest's.
+
+use crate::support::{Fixture, grant, probe_task};
+
+#[test]
+fn ro_grant_cannot_be_written() {
+    let fixture = Fixture::new();
+    let data = fixture.mkdir("data");
+    fixture.write("data/existing", "original");
+    let task = |id: &str, args: &[&str]| {
+        probe_task(id, args, &grant(&data, "/data", "ro"))
+    };
+    fixture.manifest(&format!(
+        "{}{}{}",
+        task("create_file", &["write", "/data/new", "x"]),
+        task("overwrite", &["write", "/data/existing", "changed"]),
+        task("read_back", &["read", "/data/existing"]),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_failed("create_file", "error");
+    run.assert_failed("overwrite", "error");
+    run.assert_done("read_back");
+    assert!(!data.join("new").exists());
+    assert_eq!(std::fs::read_to_string(data.join("existing")).unwrap(), "original");
+    assert_eq!(fixture.corral(&["result", "read_back"]).stdout, "original\n");
+}
+
+#[test]
+fn rw_grant_can_be_written() {
+    let fixture = Fixture::new();
+    let out = fixture.mkdir("out");
+    fixture.manifest(&probe_task(
+        "writer",
+        &["write", "/out/file", "written"],
+        &grant(&out, "/out", "rw"),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(out.join("file")).unwrap(), "written");
+}
+
+#[test]
+fn files_outside_the_grants_cannot_be_read() {
+    let fixture = Fixture::new();
+    let data = fixture.mkdir("data");
+    fixture.write("canary", "secret");
+    let task = |id: &str, path: &str| probe_task(id, &["read", path], &grant(&data, "/data", "ro"));
+    fixture.manifest(&format!(
+        "{}{}{}",
+        task("absolute", "/etc/hostname"),
+        task("dotdot", "/data/../canary"),
+        task("host_path", &fixture.path().join("canary").display().to_string()),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    for id in ["absolute", "dotdot", "host_path"] {
+        run.assert_failed(id, "error");
+        assert!(!fixture.corral(&["result", id]).stdout.contains("secret"));
+    }
+}
+
+#[test]
+fn environment_and_args_are_exactly_the_manifests() {
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "{}{}",
+        probe_task("args", &["echo-args", "one", "two words"], ""),
+        probe_task("env", &["echo-env"], "env = { GREETING = \"hello\", LANG = \"C\" }"),
+    ));
+    let run = fixture
+        .command(&["run"])
+        .env("CORRAL_TEST_LEAK", "must-not-be-seen")
+        .output()
+        .map(crate::support::Run::from)
+        .unwrap();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let env = fixture.corral(&["result", "env"]).stdout;
+    assert_eq!(env, "GREETING=hello\nLANG=C\n");
+    let args = fixture.corral(&["result", "args"]).stdout;
+    assert_eq!(args, "echo-args\none\ntwo words\n");
+}

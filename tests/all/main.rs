@@ -1,0 +1,10 @@
+//! Integration tests: the real `corral` binary, real components built from
+//! source by `corral-test-artifacts`, real files in temporary directories.
+
+mod support;
+
+mod end_to_end;
+mod grants;
+mod hostile;
+mod lifecycle;
+mod manifest_errors;

@@ -1,0 +1,194 @@
+//! Fixtures: a temporary directory with a manifest, and the parsed output
+//! of one `corral` invocation.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use corral_test_artifacts as artifacts;
+
+/// A temporary directory holding a manifest and whatever files a test needs.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating parent directories) and returns its path.
+    pub fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn mkdir(&self, relative: &str) -> PathBuf {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// Writes `manifest.toml`: `version = 1` followed by `body`.
+    pub fn manifest(&self, body: &str) -> &Self {
+        self.write("manifest.toml", format!("version = 1\n{body}"));
+        self
+    }
+
+    /// A `corral` command that runs in this directory with this manifest and
+    /// none of the caller's `CORRAL_*` settings.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_corral"));
+        command.current_dir(self.path()).args(args);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CORRAL_") {
+                command.env_remove(key);
+            }
+        }
+        // Tests share one compiled-component cache, kept out of the user's.
+        command.env("CORRAL_CACHE_DIR", shared_cache_dir());
+        command
+    }
+
+    pub fn corral(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("running corral"))
+    }
+}
+
+pub fn shared_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
+/// A `[[task]]` running the probe component with the given behaviour.
+pub fn probe_task(id: &str, args: &[&str], extra: &str) -> String {
+    let mut task = String::new();
+    writeln!(task, "[[task]]").unwrap();
+    writeln!(task, "id = {id:?}").unwrap();
+    writeln!(task, "rationale = \"test task\"").unwrap();
+    writeln!(task, "component = {:?}", artifacts::CORRAL_PROBE).unwrap();
+    let args = toml::Value::Array(args.iter().map(|&arg| arg.into()).collect());
+    writeln!(task, "args = {args}").unwrap();
+    if !extra.is_empty() {
+        writeln!(task, "{}", extra.trim_end()).unwrap();
+    }
+    task
+}
+
+/// A `[[task.dir]]` grant.
+pub fn grant(host: &Path, guest: &str, mode: &str) -> String {
+    format!("[[task.dir]]\nhost = {:?}\nguest = {guest:?}\nmode = {mode:?}\n", host)
+}
+
+/// One `SEGMENT` or `PERF_GUARD` line, split into its fields.
+#[derive(Debug)]
+pub struct Line {
+    pub kind: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Line {
+    pub fn name(&self) -> &str {
+        self.fields.get("name").map_or("", String::as_str)
+    }
+
+    pub fn field(&self, key: &str) -> &str {
+        self.fields.get(key).map_or("", String::as_str)
+    }
+}
+
+/// The output of one `corral` invocation.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub lines: Vec<Line>,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            lines: parse_lines(&stderr),
+            stderr,
+        }
+    }
+}
+
+impl Run {
+    /// The segment named `name`, failing the test if it is missing.
+    pub fn segment(&self, name: &str) -> &Line {
+        self.lines
+            .iter()
+            .find(|line| line.name() == name)
+            .unwrap_or_else(|| panic!("no segment {name} in:\n{}", self.stderr))
+    }
+
+    pub fn has_segment(&self, name: &str) -> bool {
+        self.lines.iter().any(|line| line.name() == name)
+    }
+
+    pub fn perf_guard(&self) -> &Line {
+        self.lines
+            .iter()
+            .find(|line| line.kind == "PERF_GUARD")
+            .unwrap_or_else(|| panic!("no PERF_GUARD in:\n{}", self.stderr))
+    }
+
+    /// Asserts the task ended in `_fail` with `reason` and returns the line.
+    pub fn assert_failed(&self, label: &str, reason: &str) -> &Line {
+        let line = self.segment(&format!("async_task_{label}_fail"));
+        assert_eq!(line.field("reason"), reason, "{}", self.stderr);
+        line
+    }
+
+    pub fn assert_done(&self, label: &str) -> &Line {
+        self.segment(&format!("async_task_{label}_done"))
+    }
+}
+
+/// Parses `SEGMENT`/`PERF_GUARD` lines; quoted values may contain spaces.
+pub fn parse_lines(text: &str) -> Vec<Line> {
+    text.lines()
+        .filter_map(|line| {
+            let (kind, rest) = line.split_once(' ')?;
+            if kind != "SEGMENT" && kind != "PERF_GUARD" {
+                return None;
+            }
+            Some(Line {
+                kind: kind.to_string(),
+                fields: parse_fields(rest),
+            })
+        })
+        .collect()
+}
+
+fn parse_fields(mut rest: &str) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    while let Some((key, after)) = rest.split_once('=') {
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut end = 0;
+            let bytes = quoted.as_bytes();
+            while end < bytes.len() && bytes[end] != b'"' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            let end = end.min(quoted.len());
+            (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
+        } else {
+            after.split_once(' ').unwrap_or((after, ""))
+        };
+        fields.insert(key.trim().to_string(), value.to_string());
+        rest = next.trim_start();
+    }
+    fields
+}
