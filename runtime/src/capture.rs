@@ -47,7 +47,10 @@ impl Capture {
     /// The kept text (lossily decoded) and how many bytes were dropped.
     pub fn contents(&self) -> (String, u64) {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        (String::from_utf8_lossy(&state.kept).into_owned(), state.dropped)
+        (
+            String::from_utf8_lossy(&state.kept).into_owned(),
+            state.dropped,
+        )
     }
 }
 
@@ -88,7 +91,11 @@ impl Pollable for Capture {
 }
 
 impl AsyncWrite for Capture {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.record(buf);
         Poll::Ready(Ok(buf.len()))
     }

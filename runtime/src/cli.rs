@@ -25,7 +25,12 @@ use crate::watchdog;
 #[command(name = "corral", version)]
 pub struct Cli {
     /// The task manifest.
-    #[arg(long, global = true, value_name = "PATH", default_value = "manifest.toml")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "manifest.toml"
+    )]
     manifest: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -249,7 +254,10 @@ fn enable(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     let state = &manifest.runtime.state_path;
     if watchdog::enable(state).map_err(anyhow::Error::from)? {
-        eprintln!("corral: runs enabled again (removed {})", watchdog::sentinel_path(state).display());
+        eprintln!(
+            "corral: runs enabled again (removed {})",
+            watchdog::sentinel_path(state).display()
+        );
     } else {
         eprintln!("corral: runs were not disabled");
     }

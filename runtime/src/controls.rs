@@ -5,7 +5,7 @@ use std::time::Duration;
 /// `CORRAL_FORCE_TIMEOUT`, `CORRAL_FAKE_LATENCY_MS`, `CORRAL_DISABLE_WATCHDOG`.
 #[derive(Clone, Debug, Default)]
 pub struct Controls {
-    /// This task's attempts time out at once, as if the guest hung.
+    /// This task's attempts time out, as if the guest hung.
     pub force_timeout: Option<String>,
     /// Host latency added before each attempt, outside the task's timeout:
     /// simulates a slow or wedged host (and so exercises the watchdog).
@@ -17,9 +17,13 @@ impl Controls {
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Controls, String> {
         let fake_latency = match env("CORRAL_FAKE_LATENCY_MS") {
             None => Duration::ZERO,
-            Some(text) => text.trim().parse().map(Duration::from_millis).map_err(|_| {
-                format!("CORRAL_FAKE_LATENCY_MS={text:?} is not a number of milliseconds")
-            })?,
+            Some(text) => text
+                .trim()
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| {
+                    format!("CORRAL_FAKE_LATENCY_MS={text:?} is not a number of milliseconds")
+                })?,
         };
         Ok(Controls {
             force_timeout: env("CORRAL_FORCE_TIMEOUT").filter(|id| !id.is_empty()),

@@ -234,11 +234,9 @@ impl Event {
             Value::Object(object)
         };
         match self {
-            Event::QueueInit { ms, tasks } => segment(
-                "async_queue_init".into(),
-                *ms,
-                json!({ "tasks": tasks }),
-            ),
+            Event::QueueInit { ms, tasks } => {
+                segment("async_queue_init".into(), *ms, json!({ "tasks": tasks }))
+            }
             Event::TaskStart { label, ms } => segment(
                 format!("async_task_{label}_start"),
                 *ms,
@@ -278,7 +276,9 @@ impl Event {
                 label,
                 level,
                 message,
-            } => json!({ "event": "log", "task": label, "level": level.as_str(), "message": message }),
+            } => {
+                json!({ "event": "log", "task": label, "level": level.as_str(), "message": message })
+            }
             Event::Progress { label, done, total } => {
                 json!({ "event": "progress", "task": label, "done": done, "total": total })
             }
@@ -396,8 +396,12 @@ impl EventWriter {
 }
 
 fn open_event_file(path: &Path) -> io::Result<File> {
-    File::create(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open event file {}: {e}", path.display())))
+    File::create(path).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot open event file {}: {e}", path.display()),
+        )
+    })
 }
 
 fn write_lines(out: Box<dyn Write + Send>, receiver: mpsc::Receiver<String>) -> io::Result<()> {

@@ -34,7 +34,7 @@ pub struct Attempt<'a> {
     pub number: u32,
     pub grants: Vec<Grant<'a>>,
     pub events: &'a Events,
-    /// `CORRAL_FORCE_TIMEOUT` names this task: the deadline is now.
+    /// `CORRAL_FORCE_TIMEOUT` names this task: it times out without running.
     pub forced_timeout: bool,
 }
 
@@ -46,11 +46,18 @@ pub async fn run_attempt(
     attempt: Attempt<'_>,
 ) -> Result<Completed, Failure> {
     let task = attempt.task;
-    let deadline = if attempt.forced_timeout {
-        Instant::now()
-    } else {
-        Instant::now() + task.timeout()
-    };
+    let deadline = Instant::now() + task.timeout();
+    if attempt.forced_timeout {
+        // As if the guest hung: the attempt ends at its deadline.
+        tokio::time::sleep_until(deadline.into()).await;
+        return Err(Failure::new(
+            FailReason::Timeout,
+            format!(
+                "exceeded timeout_ms={} (forced by CORRAL_FORCE_TIMEOUT)",
+                task.timeout_ms
+            ),
+        ));
+    }
     let captures = (Capture::new(CAPTURE_BYTES), Capture::new(CAPTURE_BYTES));
     let wasi = match policy::wasi_context(task, attempt.grants, &captures.0, &captures.1) {
         Ok(wasi) => wasi,
@@ -101,7 +108,11 @@ pub async fn run_attempt(
             FailReason::Timeout,
             format!("exceeded timeout_ms={}", task.timeout_ms),
         )),
-        Ok(Err(error)) => Err(classify(&error, store.data().limits.exhausted.as_deref(), task)),
+        Ok(Err(error)) => Err(classify(
+            &error,
+            store.data().limits.exhausted.as_deref(),
+            task,
+        )),
         Ok(Ok(Ok(result))) if result.len() > MAX_RESULT_BYTES => Err(Failure::new(
             FailReason::Denied,
             format!(

@@ -137,7 +137,15 @@ impl Scheduler {
                     *class_running.entry(class).or_default() += 1;
                 }
                 this.mark_progress();
-                let handle = running.spawn(Arc::clone(&this).run_task(task.clone()));
+                // `_start` is emitted here, as the slot is granted, so start
+                // events appear in scheduling (priority) order.
+                let start_ms = this.events.since_start_ms();
+                let started = Instant::now();
+                this.events.emit(Event::TaskStart {
+                    label: task.label.clone(),
+                    ms: start_ms,
+                });
+                let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started));
                 in_flight.insert(handle.id(), task);
             }
             if in_flight.is_empty() {
@@ -251,13 +259,10 @@ impl Scheduler {
         .clone()
     }
 
-    /// Runs every attempt of one task and emits its start and its one end.
-    async fn run_task(self: Arc<Self>, task: Task) -> TaskEnd {
-        let started = Instant::now();
-        self.events.emit(Event::TaskStart {
-            label: task.label.clone(),
-            ms: self.events.since_start_ms(),
-        });
+    /// Runs every attempt of one started task and emits its one end. The
+    /// clock was read for `_start` before `started`, so `_start` + `ms`
+    /// never ends after the task really did.
+    async fn run_task(self: Arc<Self>, task: Task, started: Instant) -> TaskEnd {
         let mut attempts = 0;
         let cancel = self.settings.cancel.clone();
         let outcome = tokio::select! {

@@ -9,7 +9,9 @@ use tempfile::TempDir;
 /// Copies `source` (recursively, symlinks as symlinks) into a new
 /// temporary directory, removed when the returned value is dropped.
 pub fn scratch_copy(source: &Path) -> io::Result<TempDir> {
-    let scratch = tempfile::Builder::new().prefix("corral-shadow-").tempdir()?;
+    let scratch = tempfile::Builder::new()
+        .prefix("corral-shadow-")
+        .tempdir()?;
     if source.is_dir() {
         copy_tree(source, scratch.path())?;
     }
@@ -43,8 +45,14 @@ mod tests {
         std::fs::create_dir(source.path().join("sub")).unwrap();
         std::fs::write(source.path().join("sub/file"), "data").unwrap();
         let scratch = scratch_copy(source.path()).unwrap();
-        assert_eq!(std::fs::read_to_string(scratch.path().join("sub/file")).unwrap(), "data");
+        assert_eq!(
+            std::fs::read_to_string(scratch.path().join("sub/file")).unwrap(),
+            "data"
+        );
         std::fs::write(scratch.path().join("sub/file"), "changed").unwrap();
-        assert_eq!(std::fs::read_to_string(source.path().join("sub/file")).unwrap(), "data");
+        assert_eq!(
+            std::fs::read_to_string(source.path().join("sub/file")).unwrap(),
+            "data"
+        );
     }
 }

@@ -61,8 +61,13 @@ fn shipped_manifest_runs_every_task_to_done() {
     assert_eq!(summary.field("async_tasks_fail"), "0");
 
     let git = fixture.corral(&["result", "gitstatus_warm"]).stdout;
-    assert!(git.starts_with("branch=") || git.starts_with("detached head="), "{git}");
-    let index = fixture.path().join(".corral/cache/completions/completions.index");
+    assert!(
+        git.starts_with("branch=") || git.starts_with("detached head="),
+        "{git}"
+    );
+    let index = fixture
+        .path()
+        .join(".corral/cache/completions/completions.index");
     let index = std::fs::read_to_string(index).unwrap();
     assert!(index.contains("corral\tzsh\t"), "{index}");
 
@@ -80,7 +85,10 @@ fn check_prints_a_checksum_that_ignores_comments() {
     fixture.write("manifest.toml", &manifest);
     let first = fixture.corral(&["check"]);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
-    fixture.write("manifest.toml", format!("# reviewed\n\n{manifest}\n# end\n"));
+    fixture.write(
+        "manifest.toml",
+        format!("# reviewed\n\n{manifest}\n# end\n"),
+    );
     let second = fixture.corral(&["check"]);
     assert_eq!(first.stdout, second.stdout);
     let edited = manifest.replace("timeout_ms = 1200", "timeout_ms = 1300");

@@ -8,9 +8,7 @@ fn ro_grant_cannot_be_written() {
     let fixture = Fixture::new();
     let data = fixture.mkdir("data");
     fixture.write("data/existing", "original");
-    let task = |id: &str, args: &[&str]| {
-        probe_task(id, args, &grant(&data, "/data", "ro"))
-    };
+    let task = |id: &str, args: &[&str]| probe_task(id, args, &grant(&data, "/data", "ro"));
     fixture.manifest(&format!(
         "{}{}{}",
         task("create_file", &["write", "/data/new", "x"]),
@@ -23,8 +21,14 @@ fn ro_grant_cannot_be_written() {
     run.assert_failed("overwrite", "error");
     run.assert_done("read_back");
     assert!(!data.join("new").exists());
-    assert_eq!(std::fs::read_to_string(data.join("existing")).unwrap(), "original");
-    assert_eq!(fixture.corral(&["result", "read_back"]).stdout, "original\n");
+    assert_eq!(
+        std::fs::read_to_string(data.join("existing")).unwrap(),
+        "original"
+    );
+    assert_eq!(
+        fixture.corral(&["result", "read_back"]).stdout,
+        "original\n"
+    );
 }
 
 #[test]
@@ -38,7 +42,10 @@ fn rw_grant_can_be_written() {
     ));
     let run = fixture.corral(&["run"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(out.join("file")).unwrap(), "written");
+    assert_eq!(
+        std::fs::read_to_string(out.join("file")).unwrap(),
+        "written"
+    );
 }
 
 #[test]
@@ -51,7 +58,10 @@ fn files_outside_the_grants_cannot_be_read() {
         "{}{}{}",
         task("absolute", "/etc/hostname"),
         task("dotdot", "/data/../canary"),
-        task("host_path", &fixture.path().join("canary").display().to_string()),
+        task(
+            "host_path",
+            &fixture.path().join("canary").display().to_string()
+        ),
     ));
     let run = fixture.corral(&["run"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
@@ -67,7 +77,11 @@ fn environment_and_args_are_exactly_the_manifests() {
     fixture.manifest(&format!(
         "{}{}",
         probe_task("args", &["echo-args", "one", "two words"], ""),
-        probe_task("env", &["echo-env"], "env = { GREETING = \"hello\", LANG = \"C\" }"),
+        probe_task(
+            "env",
+            &["echo-env"],
+            "env = { GREETING = \"hello\", LANG = \"C\" }"
+        ),
     ));
     let run = fixture
         .command(&["run"])

@@ -27,7 +27,11 @@ impl Arena {
     }
 
     fn grants(&self) -> String {
-        format!("{}{}", grant(&self.data, "/data", "ro"), grant(&self.out, "/out", "rw"))
+        format!(
+            "{}{}",
+            grant(&self.data, "/data", "ro"),
+            grant(&self.out, "/out", "rw")
+        )
     }
 
     /// Runs the given tasks plus a well-behaved neighbour, and checks what
@@ -42,7 +46,12 @@ impl Arena {
         self.fixture
             .manifest(&format!("{preamble}{}{neighbour}", tasks.concat()));
         let run = self.fixture.corral(&["run"]);
-        assert_eq!(run.code, Some(1), "host must exit normally:\n{}", run.stderr);
+        assert_eq!(
+            run.code,
+            Some(1),
+            "host must exit normally:\n{}",
+            run.stderr
+        );
         run.assert_done("zz_neighbour");
         // A host panic prints `thread '...' panicked`; a guest's is a LOG line.
         assert!(
@@ -61,7 +70,10 @@ impl Arena {
             std::fs::read_to_string(self.fixture.path().join("canary")).unwrap(),
             CANARY
         );
-        assert_eq!(std::fs::read_to_string(self.data.join("file")).unwrap(), "ro content");
+        assert_eq!(
+            std::fs::read_to_string(self.data.join("file")).unwrap(),
+            "ro content"
+        );
         run
     }
 
@@ -99,7 +111,11 @@ fn memory_and_stack() {
         arena.task("b_recurse", &["recurse"], ""),
     ]);
     let bomb = run.assert_failed("a_bomb", "memory");
-    assert!(bomb.field("message").contains("memory_mb"), "{}", run.stderr);
+    assert!(
+        bomb.field("message").contains("memory_mb"),
+        "{}",
+        run.stderr
+    );
     run.assert_failed("b_recurse", "stack");
 }
 
@@ -111,12 +127,12 @@ fn host_resources_are_bounded() {
     let run = arena.run_with(
         "[runtime]\nmax_timeout_ms = 30000\n",
         &[
-        arena.task("a_flood", &["stdout-flood", "1073741824"], generous),
-        arena.task("b_huge_log", &["log-huge", "33554432"], "memory_mb = 256"),
-        arena.task("c_leak", &["handle-leak"], generous),
-        arena.task("d_random", &["random-huge", "1073741824"], ""),
-        arena.task("e_result", &["return-huge", "4194304"], ""),
-    ],
+            arena.task("a_flood", &["stdout-flood", "1073741824"], generous),
+            arena.task("b_huge_log", &["log-huge", "33554432"], "memory_mb = 256"),
+            arena.task("c_leak", &["handle-leak"], generous),
+            arena.task("d_random", &["random-huge", "1073741824"], ""),
+            arena.task("e_result", &["return-huge", "4194304"], ""),
+        ],
     );
     run.assert_done("a_flood");
     assert!(
@@ -144,7 +160,11 @@ fn panics_traps_and_exits_are_not_failures_returned() {
         arena.task("d_returned", &["fail-error", "returned"], ""),
     ]);
     run.assert_failed("a_panic", "trap");
-    assert!(run.stderr.contains("probe panicked"), "panic message must be logged:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("probe panicked"),
+        "panic message must be logged:\n{}",
+        run.stderr
+    );
     run.assert_failed("b_unreachable", "trap");
     let exit = run.assert_failed("c_exit", "trap");
     assert!(exit.field("message").contains("exited"), "{}", run.stderr);
@@ -166,8 +186,16 @@ fn filesystem_escapes_fail_without_escaping() {
         arena.task("d_planted_rel", &["read", "/data/planted_rel"], ""),
         arena.task("e_loop", &["read", "/data/loop"], ""),
         arena.task("f_trailing_slash", &["read", "/data/file/"], ""),
-        arena.task("h_guest_symlink_abs", &["symlink", &canary, "/out/link_abs"], ""),
-        arena.task("i_write_via_dotdot", &["write", "/out/../canary", "pwned"], ""),
+        arena.task(
+            "h_guest_symlink_abs",
+            &["symlink", &canary, "/out/link_abs"],
+            "",
+        ),
+        arena.task(
+            "i_write_via_dotdot",
+            &["write", "/out/../canary", "pwned"],
+            "",
+        ),
     ]);
     for id in [
         "a_dotdot",
@@ -189,10 +217,20 @@ fn filesystem_escapes_fail_without_escaping() {
         .fixture
         .manifest(&arena.task("make_link", &["symlink", "../canary", "/out/link"], ""));
     let made = arena.fixture.corral(&["run"]);
-    assert!(made.has_segment("async_task_make_link_done"), "{}", made.stderr);
+    assert!(
+        made.has_segment("async_task_make_link_done"),
+        "{}",
+        made.stderr
+    );
     let run = arena.run(&[arena.task("a_follow", &["read", "/out/link"], "")]);
     run.assert_failed("a_follow", "error");
-    assert!(!arena.fixture.corral(&["result", "a_follow"]).stdout.contains("canary"));
+    assert!(
+        !arena
+            .fixture
+            .corral(&["result", "a_follow"])
+            .stdout
+            .contains("canary")
+    );
 }
 
 #[test]
@@ -205,7 +243,11 @@ fn read_only_grants_refuse_every_mutation() {
         arena.task("d_set_size", &["set-size", "/data/file", "0"], ""),
         arena.task("e_unlink", &["unlink", "/data/file"], ""),
         arena.task("f_rename_out", &["rename", "/data/file", "/out/moved"], ""),
-        arena.task("g_hardlink_out", &["hardlink", "/data/file", "/out/linked"], ""),
+        arena.task(
+            "g_hardlink_out",
+            &["hardlink", "/data/file", "/out/linked"],
+            "",
+        ),
         arena.task("h_mkdir", &["mkdir", "/data/sub"], ""),
     ]);
     for id in [
@@ -248,7 +290,10 @@ fn bad_components_fail_to_load_with_the_cause() {
     assert!(cause("b_core").contains("core wasm module"));
     assert!(cause("c_wrong_world").contains("does not export the corral:task/task world"));
     let foreign = cause("d_foreign");
-    assert!(foreign.contains("does not provide") && foreign.contains("corral:foreign/telemetry"), "{foreign}");
+    assert!(
+        foreign.contains("does not provide") && foreign.contains("corral:foreign/telemetry"),
+        "{foreign}"
+    );
 }
 
 #[test]

@@ -41,7 +41,10 @@ fn a_component_that_fails_to_load_fails_alone() {
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     run.segment("async_task_broken_start");
     let fail = run.assert_failed("broken", "load");
-    assert!(fail.field("message").contains("not a WebAssembly component"));
+    assert!(
+        fail.field("message")
+            .contains("not a WebAssembly component")
+    );
     run.assert_done("quick");
 }
 
@@ -78,8 +81,18 @@ fn guest_segments_logs_and_progress_become_events() {
     let run = fixture.corral(&["run"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.segment("async_task_segmented_phase_a");
-    assert!(run.stderr.contains("LOG task=segmented level=info message=\"hello from probe\""), "{}", run.stderr);
-    assert!(run.stderr.contains("PROGRESS task=segmented done=2 total=2"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("LOG task=segmented level=info message=\"hello from probe\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("PROGRESS task=segmented done=2 total=2"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -97,7 +110,14 @@ fn json_events_go_to_a_file() {
         .iter()
         .filter_map(|event| event["name"].as_str())
         .collect();
-    assert_eq!(names, ["async_queue_init", "async_task_quick_start", "async_task_quick_done"]);
+    assert_eq!(
+        names,
+        [
+            "async_queue_init",
+            "async_task_quick_start",
+            "async_task_quick_done"
+        ]
+    );
     let summary = events.last().unwrap();
     assert_eq!(summary["event"], "perf_guard");
     assert_eq!(summary["async_tasks_done"], 1);

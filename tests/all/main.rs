@@ -8,3 +8,6 @@ mod grants;
 mod hostile;
 mod lifecycle;
 mod manifest_errors;
+mod modes;
+mod properties;
+mod signals;

@@ -20,7 +20,11 @@ fn assert_rejected(body: &str, line: usize, key: &str) {
         "expected {location:?} for body:\n{body}\nstderr:\n{}",
         run.stderr
     );
-    assert!(run.stderr.contains("help:"), "no fix offered:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("help:"),
+        "no fix offered:\n{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
@@ -34,9 +38,16 @@ fn malformed_toml() {
 fn unknown_keys_anywhere() {
     assert_rejected("colour = 1\n", 2, "colour");
     assert_rejected("[runtime]\nmax_concurency = 2\n", 3, "max_concurency");
-    assert_rejected(&format!("{}timeot_ms = 5\n", valid_task("a")), 7, "timeot_ms");
     assert_rejected(
-        &format!("{}[[task.dir]]\nhost = \"data\"\nguest = \"/d\"\nmode = \"ro\"\nwrite = true\n", valid_task("a")),
+        &format!("{}timeot_ms = 5\n", valid_task("a")),
+        7,
+        "timeot_ms",
+    );
+    assert_rejected(
+        &format!(
+            "{}[[task.dir]]\nhost = \"data\"\nguest = \"/d\"\nmode = \"ro\"\nwrite = true\n",
+            valid_task("a")
+        ),
         11,
         "write",
     );
@@ -48,13 +59,20 @@ fn wrong_schema_version() {
     fixture.write("manifest.toml", "version = 2\n");
     let run = fixture.corral(&["check"]);
     assert_eq!(run.code, Some(2));
-    assert!(run.stderr.contains("manifest.toml:1: `version`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("manifest.toml:1: `version`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn missing_required_keys() {
     assert_rejected(
-        &format!("[[task]]\nid = \"a\"\ncomponent = {:?}\n", artifacts::CORRAL_PROBE),
+        &format!(
+            "[[task]]\nid = \"a\"\ncomponent = {:?}\n",
+            artifacts::CORRAL_PROBE
+        ),
         2,
         "rationale",
     );
@@ -62,21 +80,40 @@ fn missing_required_keys() {
 
 #[test]
 fn duplicate_and_unsorted_ids() {
-    assert_rejected(&format!("{}{}", valid_task("a"), valid_task("a")), 7, "task.id");
-    assert_rejected(&format!("{}{}", valid_task("b"), valid_task("a")), 7, "task.id");
+    assert_rejected(
+        &format!("{}{}", valid_task("a"), valid_task("a")),
+        7,
+        "task.id",
+    );
+    assert_rejected(
+        &format!("{}{}", valid_task("b"), valid_task("a")),
+        7,
+        "task.id",
+    );
 }
 
 #[test]
 fn invalid_names() {
     assert_rejected(&valid_task("Bad-Id"), 3, "id");
-    assert_rejected(&format!("{}label = \"no spaces\"\n", valid_task("a")), 7, "label");
+    assert_rejected(
+        &format!("{}label = \"no spaces\"\n", valid_task("a")),
+        7,
+        "label",
+    );
 }
 
 #[test]
 fn bad_priority_and_mode() {
-    assert_rejected(&format!("{}priority = \"urgent\"\n", valid_task("a")), 7, "priority");
     assert_rejected(
-        &format!("{}[[task.dir]]\nhost = \"data\"\nguest = \"/d\"\nmode = \"wo\"\n", valid_task("a")),
+        &format!("{}priority = \"urgent\"\n", valid_task("a")),
+        7,
+        "priority",
+    );
+    assert_rejected(
+        &format!(
+            "{}[[task.dir]]\nhost = \"data\"\nguest = \"/d\"\nmode = \"wo\"\n",
+            valid_task("a")
+        ),
         10,
         "mode",
     );
@@ -89,10 +126,26 @@ fn budgets_out_of_range() {
         valid_task("a")
     );
     assert_rejected(&capped, 9, "task.timeout_ms");
-    assert_rejected(&format!("{}memory_mb = 0\n", valid_task("a")), 7, "task.memory_mb");
-    assert_rejected(&format!("{}retries = 99\n", valid_task("a")), 7, "task.retries");
-    assert_rejected("[runtime]\nmax_concurrency = 0\n", 3, "runtime.max_concurrency");
-    assert_rejected("[defaults]\nfuel = 0\n[[task]]\nid = \"a\"\nrationale = \"r\"\ncomponent = \"x.wasm\"\n", 3, "task.fuel");
+    assert_rejected(
+        &format!("{}memory_mb = 0\n", valid_task("a")),
+        7,
+        "task.memory_mb",
+    );
+    assert_rejected(
+        &format!("{}retries = 99\n", valid_task("a")),
+        7,
+        "task.retries",
+    );
+    assert_rejected(
+        "[runtime]\nmax_concurrency = 0\n",
+        3,
+        "runtime.max_concurrency",
+    );
+    assert_rejected(
+        "[defaults]\nfuel = 0\n[[task]]\nid = \"a\"\nrationale = \"r\"\ncomponent = \"x.wasm\"\n",
+        3,
+        "task.fuel",
+    );
 }
 
 #[test]
@@ -106,13 +159,25 @@ fn rationale_must_be_one_line() {
 
 #[test]
 fn undefined_class_and_bad_flag() {
-    assert_rejected(&format!("{}class = \"io\"\n", valid_task("a")), 7, "task.class");
-    assert_rejected(&format!("{}feature_flag = \"NOT A VAR\"\n", valid_task("a")), 7, "task.feature_flag");
+    assert_rejected(
+        &format!("{}class = \"io\"\n", valid_task("a")),
+        7,
+        "task.class",
+    );
+    assert_rejected(
+        &format!("{}feature_flag = \"NOT A VAR\"\n", valid_task("a")),
+        7,
+        "task.feature_flag",
+    );
 }
 
 #[test]
 fn malformed_sha256() {
-    assert_rejected(&format!("{}sha256 = \"abc\"\n", valid_task("a")), 7, "task.sha256");
+    assert_rejected(
+        &format!("{}sha256 = \"abc\"\n", valid_task("a")),
+        7,
+        "task.sha256",
+    );
 }
 
 #[test]
@@ -128,7 +193,11 @@ fn bad_guest_paths() {
 
 #[test]
 fn bad_env_entries() {
-    assert_rejected(&format!("{}env = {{ \"A=B\" = \"x\" }}\n", valid_task("a")), 7, "task.env");
+    assert_rejected(
+        &format!("{}env = {{ \"A=B\" = \"x\" }}\n", valid_task("a")),
+        7,
+        "task.env",
+    );
 }
 
 #[test]
@@ -165,10 +234,7 @@ fn missing_manifest_file() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let fixture = Fixture::new();
-    fixture.manifest(&format!(
-        "{}memory_mb = 0\nretries = 99\n",
-        valid_task("a")
-    ));
+    fixture.manifest(&format!("{}memory_mb = 0\nretries = 99\n", valid_task("a")));
     let run = fixture.corral(&["check"]);
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("`task.memory_mb`"), "{}", run.stderr);

@@ -85,7 +85,10 @@ pub fn probe_task(id: &str, args: &[&str], extra: &str) -> String {
 
 /// A `[[task.dir]]` grant.
 pub fn grant(host: &Path, guest: &str, mode: &str) -> String {
-    format!("[[task.dir]]\nhost = {:?}\nguest = {guest:?}\nmode = {mode:?}\n", host)
+    format!(
+        "[[task.dir]]\nhost = {:?}\nguest = {guest:?}\nmode = {mode:?}\n",
+        host
+    )
 }
 
 /// One `SEGMENT` or `PERF_GUARD` line, split into its fields.
@@ -191,4 +194,44 @@ fn parse_fields(mut rest: &str) -> BTreeMap<String, String> {
         rest = next.trim_start();
     }
     fields
+}
+
+/// Each task's `[start, end]` in ms since process start, from its `_start`
+/// line and the duration on its `_done`/`_fail` line.
+pub fn task_intervals(run: &Run) -> Vec<(String, f64, f64)> {
+    run.lines
+        .iter()
+        .filter_map(|line| {
+            let label = line
+                .name()
+                .strip_prefix("async_task_")?
+                .strip_suffix("_start")?;
+            let start: f64 = line.field("ms").parse().ok()?;
+            let end = run.lines.iter().find_map(|end| {
+                let name = end.name();
+                (name == format!("async_task_{label}_done")
+                    || name == format!("async_task_{label}_fail"))
+                .then(|| end.field("ms").parse::<f64>().ok())
+                .flatten()
+            })?;
+            Some((label.to_string(), start, start + end))
+        })
+        .collect()
+}
+
+/// The largest number of intervals open at the same instant.
+pub fn max_overlap(intervals: &[(String, f64, f64)]) -> usize {
+    let mut points: Vec<(f64, i32)> = intervals
+        .iter()
+        .flat_map(|(_, start, end)| [(*start, 1), (*end, -1)])
+        .collect();
+    // Ends sort before starts at the same instant: a freed slot is reused.
+    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut open = 0;
+    let mut most = 0;
+    for (_, delta) in points {
+        open += delta;
+        most = most.max(open);
+    }
+    most as usize
 }

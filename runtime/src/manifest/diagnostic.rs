@@ -83,7 +83,7 @@ impl Locator<'_> {
     /// Converts a TOML parse or schema error. The key is taken from the
     /// message when serde names it (unknown or missing field), otherwise
     /// from the `key = value` text on the offending line.
-    pub fn from_toml(&self, error: &toml::de::Error) -> Diagnostic {
+    pub fn toml_error(&self, error: &toml::de::Error) -> Diagnostic {
         let span = error.span().unwrap_or(0..0);
         let message = error.message().trim().to_string();
         let key = backticked_field(&message)

@@ -9,8 +9,8 @@ pub fn expand_path(raw: &str, base: &Path) -> Result<PathBuf, String> {
     let expanded = expand_vars(raw)?;
     let expanded = match expanded.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-            let home = std::env::var("HOME")
-                .map_err(|_| "`~` is used but HOME is not set".to_string())?;
+            let home =
+                std::env::var("HOME").map_err(|_| "`~` is used but HOME is not set".to_string())?;
             format!("{home}{rest}")
         }
         _ => expanded,
@@ -52,7 +52,10 @@ mod tests {
             expand_path("data", Path::new("/m")).unwrap(),
             Path::new("/m/data")
         );
-        assert_eq!(expand_path("/abs", Path::new("/m")).unwrap(), Path::new("/abs"));
+        assert_eq!(
+            expand_path("/abs", Path::new("/m")).unwrap(),
+            Path::new("/abs")
+        );
     }
 
     #[test]

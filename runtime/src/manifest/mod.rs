@@ -128,7 +128,7 @@ impl Manifest {
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         let locator = Locator { file: path, text };
         let document: schema::Document = toml::from_str(text)
-            .map_err(|error| ManifestError::Invalid(vec![locator.from_toml(&error)]))?;
+            .map_err(|error| ManifestError::Invalid(vec![locator.toml_error(&error)]))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -281,15 +281,19 @@ impl Resolver<'_> {
             Some(value) => value.into_inner(),
             None => DEFAULT_MAX_TIMEOUT_MS,
         };
-        let phase = table
-            .phase
-            .map_or_else(|| DEFAULT_PHASE.to_string(), |p| p.into_inner().as_str().to_string());
+        let phase = table.phase.map_or_else(
+            || DEFAULT_PHASE.to_string(),
+            |p| p.into_inner().as_str().to_string(),
+        );
         let (state_dir, state_path) = match table.state_dir {
             Some(raw) => {
                 let path = self.path(&raw, "runtime.state_dir");
                 (raw.into_inner(), path)
             }
-            None => (DEFAULT_STATE_DIR.to_string(), self.base.join(DEFAULT_STATE_DIR)),
+            None => (
+                DEFAULT_STATE_DIR.to_string(),
+                self.base.join(DEFAULT_STATE_DIR),
+            ),
         };
         RuntimeConfig {
             max_concurrency,
@@ -531,7 +535,9 @@ impl Resolver<'_> {
                 self.error(
                     table.guest.span(),
                     "task.dir.guest",
-                    format!("task {id}: guest path {guest} is granted twice (first on line {first})"),
+                    format!(
+                        "task {id}: guest path {guest} is granted twice (first on line {first})"
+                    ),
                     "give each grant its own guest path",
                 );
             }
