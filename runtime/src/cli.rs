@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::ack::{self, AckStatus};
 use crate::cancel::Cancel;
 use crate::controls::Controls;
 use crate::durable::create_private_dir;
@@ -57,6 +58,19 @@ enum Command {
     },
     /// Re-enable runs after the watchdog turned them off.
     Enable,
+    /// Show what every task may do, and flag what a reviewer should look at.
+    Audit {
+        /// Print the audit as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Instead, list what changed since OLD_MANIFEST (tasks, grants, budgets).
+        #[arg(long, value_name = "OLD_MANIFEST")]
+        diff: Option<PathBuf>,
+    },
+    /// Write each component's sha256 pin into the manifest.
+    Lock,
+    /// Record the manifest as reviewed, for `require_ack`.
+    Ack,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +94,12 @@ struct RunArgs {
     /// Run the tasks' `build` commands first.
     #[arg(long)]
     build: bool,
+    /// Refuse any task whose component has no sha256 pin.
+    #[arg(long)]
+    locked: bool,
+    /// Refuse a manifest that changed since the last `corral ack`.
+    #[arg(long)]
+    require_ack: bool,
 }
 
 /// How the process exits; the numbers are part of the command-line contract.
@@ -139,6 +159,9 @@ impl Cli {
             }
             Command::Result { id } => result(&self.manifest, id),
             Command::Enable => enable(&self.manifest),
+            Command::Audit { json, diff } => audit(&self.manifest, *json, diff.as_deref()),
+            Command::Lock => lock(&self.manifest),
+            Command::Ack => ack(&self.manifest),
         }
     }
 }
@@ -160,6 +183,9 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
         build(&manifest, &args.only)?;
     }
     let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
+    if mode != Mode::Off {
+        enforce_policy(&manifest, &plan, args)?;
+    }
     let tags = RunTags {
         phase: manifest.runtime.phase.clone(),
         mode,
@@ -219,12 +245,13 @@ fn run_plan(
         cancel: cancel.clone(),
     };
     let scheduler = Scheduler::new(runtime, manifest, events.clone(), settings);
-    let (mut summary, signal) = executor.block_on(async {
+    let (outcome, signal) = executor.block_on(async {
         let signals = tokio::spawn(cancel_on_signal(cancel));
-        let summary = scheduler.run(plan).await;
+        let outcome = scheduler.run(plan).await;
         signals.abort();
-        (summary, signals.await.ok().flatten())
+        (outcome, signals.await.ok().flatten())
     });
+    let mut summary = outcome.summary;
     summary.wall_ms = events.since_start_ms();
     events.emit(Event::Summary(summary.clone()));
     // Guests blocked in host calls were abandoned at their timeout; do not
@@ -232,9 +259,102 @@ fn run_plan(
     executor.shutdown_background();
     Ok(match signal {
         Some(exit) => exit,
+        None if outcome.integrity_failures > 0 => Exit::Refused,
         None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
         None => Exit::Success,
     })
+}
+
+/// The auditor's rules for starting at all: `--locked` wants every task
+/// pinned; `require_ack` wants the manifest unchanged since `corral ack`.
+fn enforce_policy(manifest: &Manifest, plan: &Plan, args: &RunArgs) -> Result<(), CliError> {
+    if args.locked {
+        let unpinned: Vec<&str> = plan
+            .start
+            .iter()
+            .filter(|task| task.sha256.is_none())
+            .map(|task| task.id.as_str())
+            .collect();
+        if !unpinned.is_empty() {
+            return Err(CliError::Refused(format!(
+                "--locked: tasks without a sha256 pin: {}\n  help: review the components, then run `corral lock`",
+                unpinned.join(", ")
+            )));
+        }
+    }
+    if args.require_ack || manifest.runtime.require_ack {
+        let help = "help: review the change (`corral audit`), then run `corral ack`";
+        match ack::status(manifest).map_err(anyhow::Error::from)? {
+            AckStatus::Current => {}
+            AckStatus::Never => {
+                return Err(CliError::Refused(format!(
+                    "{} has never been acknowledged\n  {help}",
+                    manifest.path.display()
+                )));
+            }
+            AckStatus::Changed(changes) => {
+                let lines: Vec<String> = changes.iter().map(|c| format!("  {c}")).collect();
+                return Err(CliError::Refused(format!(
+                    "{} changed since it was acknowledged:\n{}\n  {help}",
+                    manifest.path.display(),
+                    lines.join("\n")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn audit(manifest_path: &Path, json: bool, old: Option<&Path>) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    if let Some(old) = old {
+        let old = Manifest::load(old)?;
+        let changes = crate::manifest::diff(&old.canonical(), &manifest.canonical());
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&changes).map_err(anyhow::Error::from)?
+            );
+        } else if changes.is_empty() {
+            println!("no changes");
+        } else {
+            for change in &changes {
+                println!("{change}");
+            }
+        }
+        return Ok(Exit::Success);
+    }
+    let runtime = Runtime::new()?;
+    let report = crate::audit::audit(&manifest, &runtime);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?
+        );
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(Exit::Success)
+}
+
+fn lock(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    for pin in crate::lock::lock(&manifest)? {
+        let state = if pin.changed { "pinned" } else { "unchanged" };
+        println!("{state} {} sha256={}", pin.id, pin.sha256);
+    }
+    Ok(Exit::Success)
+}
+
+fn ack(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    let path = ack::acknowledge(&manifest).map_err(anyhow::Error::from)?;
+    println!(
+        "acknowledged checksum {} in {}",
+        manifest.checksum(),
+        path.display()
+    );
+    Ok(Exit::Success)
 }
 
 /// Cancels the run on SIGINT or SIGTERM and says which arrived.

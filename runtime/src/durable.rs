@@ -12,13 +12,16 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
 
 /// Replaces `path` with `bytes`: write a temporary file beside it, fsync it,
 /// rename it over `path`, then fsync the directory so the rename survives a
-/// crash.
+/// crash. A replaced file keeps its permissions; a new one is private (0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    if let Ok(existing) = std::fs::metadata(path) {
+        file.as_file().set_permissions(existing.permissions())?;
+    }
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|error| error.error)?;

@@ -33,6 +33,12 @@ pub struct Runtime {
     cache: Option<ArtifactCache>,
 }
 
+/// A component read, verified and compiled, not yet linked.
+pub struct Compiled {
+    pub sha256: String,
+    pub component: Component,
+}
+
 impl Runtime {
     pub fn new() -> anyhow::Result<Arc<Runtime>> {
         let mut config = Config::new();
@@ -60,21 +66,27 @@ impl Runtime {
     /// Reads, verifies, compiles and links a component. Blocking: run it on
     /// a blocking thread. Every refusal happens before any guest code runs.
     pub fn load(&self, path: &Path, pin: Option<&str>) -> Result<TaskPre<TaskState>, Failure> {
+        let compiled = self.compile(path, pin)?;
+        self.link(path, &compiled.component)
+    }
+
+    /// Reads a component, checks its pin and header, and compiles it (or
+    /// takes it from the cache). Blocking.
+    pub fn compile(&self, path: &Path, pin: Option<&str>) -> Result<Compiled, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         let bytes = std::fs::read(path)
             .map_err(|e| load_error(format!("cannot read component {}: {e}", path.display())))?;
         let sha256 = hex(&Sha256::digest(&bytes));
-        if let Some(pin) = pin {
-            let actual = &sha256;
-            if actual != pin {
-                return Err(Failure::new(
-                    FailReason::Integrity,
-                    format!(
-                        "component {} has sha256 {actual} but the manifest pins {pin}",
-                        path.display()
-                    ),
-                ));
-            }
+        if let Some(pin) = pin
+            && sha256 != pin
+        {
+            return Err(Failure::new(
+                FailReason::Integrity,
+                format!(
+                    "component {} has sha256 {sha256} but the manifest pins {pin}",
+                    path.display()
+                ),
+            ));
         }
         match bytes.get(..8) {
             Some(header) if header[..4] == *WASM_MAGIC && header[4..] == CORE_MODULE_LAYER => {
@@ -94,10 +106,16 @@ impl Runtime {
         let component = match self.cached(&sha256) {
             Some(component) => component,
             None => self
-                .compile(&bytes, &sha256)
+                .compile_fresh(&bytes, &sha256)
                 .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?,
         };
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
+        Ok(Compiled { sha256, component })
+    }
+
+    /// Links a compiled component against the host and checks its exports.
+    pub fn link(&self, path: &Path, component: &Component) -> Result<TaskPre<TaskState>, Failure> {
+        let load_error = |message: String| Failure::new(FailReason::Load, message);
+        let instance_pre = self.linker.instantiate_pre(component).map_err(|e| {
             load_error(format!(
                 "{} imports something the host does not provide: {e:#}",
                 path.display()
@@ -110,15 +128,24 @@ impl Runtime {
             ))
         })
     }
-}
 
-impl Runtime {
+    /// The names of the interfaces a component imports, sorted.
+    pub fn imports(&self, component: &Component) -> Vec<String> {
+        let ty = component.component_type();
+        let mut names: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
     fn cached(&self, sha256: &str) -> Option<Component> {
         self.cache.as_ref()?.load(&self.engine, sha256)
     }
 
     /// Compiles with Cranelift and keeps the artifact for later runs.
-    fn compile(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Component> {
+    fn compile_fresh(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Component> {
         tracing::debug!(sha256, "compiling component");
         let artifact = self.engine.precompile_component(bytes)?;
         if let Some(cache) = &self.cache

@@ -3,6 +3,8 @@
 //! Data flows one way: [`Manifest`] -> [`Plan`] -> scheduler -> sandbox ->
 //! events -> exit code. The binary is a thin wrapper around [`Cli`].
 
+mod ack;
+mod audit;
 mod bindings;
 mod cache;
 mod cancel;
@@ -14,6 +16,7 @@ mod engine;
 mod events;
 mod host;
 mod limits;
+mod lock;
 mod manifest;
 mod outcome;
 mod plan;

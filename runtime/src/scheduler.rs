@@ -55,6 +55,13 @@ pub struct Scheduler {
     started: Instant,
 }
 
+/// What a run reports besides its summary line.
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// Tasks refused because their component did not match its pin.
+    pub integrity_failures: u32,
+}
+
 /// How one task ended.
 struct TaskEnd {
     ms: f64,
@@ -86,7 +93,8 @@ impl Scheduler {
     }
 
     /// Runs the plan to the end (or until cancelled) and returns the counts.
-    pub async fn run(mut self, plan: Plan) -> Summary {
+    pub async fn run(mut self, plan: Plan) -> RunOutcome {
+        let mut integrity_failures = 0;
         let mut summary = Summary {
             skipped: plan.skip.len() as u32,
             ..Summary::default()
@@ -189,10 +197,16 @@ impl Scheduler {
             match end.failure {
                 None => summary.done += 1,
                 Some(FailReason::Timeout) => summary.timeout += 1,
-                Some(_) => summary.fail += 1,
+                Some(reason) => {
+                    summary.fail += 1;
+                    integrity_failures += u32::from(reason == FailReason::Integrity);
+                }
             }
         }
-        summary
+        RunOutcome {
+            summary,
+            integrity_failures,
+        }
     }
 
     fn mark_progress(&self) {

@@ -4,6 +4,7 @@
 mod support;
 
 mod end_to_end;
+mod governance;
 mod grants;
 mod hostile;
 mod lifecycle;
@@ -11,3 +12,4 @@ mod manifest_errors;
 mod modes;
 mod properties;
 mod signals;
+mod ui;

@@ -6,6 +6,7 @@
 //! `corral build` can run before the components exist.
 
 mod diagnostic;
+mod diff;
 mod expand;
 mod schema;
 
@@ -18,6 +19,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 pub use diagnostic::{Diagnostic, ManifestError};
+pub use diff::{Change, diff};
 pub use schema::{Access, Name, Priority};
 
 use diagnostic::Locator;
@@ -63,6 +65,8 @@ pub struct RuntimeConfig {
     pub state_dir: String,
     #[serde(skip)]
     pub state_path: PathBuf,
+    /// Refuse to run a manifest that changed since `corral ack`.
+    pub require_ack: bool,
 }
 
 /// One `[[task]]` with defaults applied and paths resolved.
@@ -129,19 +133,25 @@ impl Manifest {
         let locator = Locator { file: path, text };
         let document: schema::Document = toml::from_str(text)
             .map_err(|error| ManifestError::Invalid(vec![locator.toml_error(&error)]))?;
-        let base = path
+        let parent = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // Resolved paths are absolute, so audits and errors name them fully.
+        let base = std::path::absolute(parent).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut resolver = Resolver {
             locator,
-            base,
+            base: &base,
             diagnostics: Vec::new(),
         };
         let manifest = resolver.resolve(document, path);
         if resolver.diagnostics.is_empty() {
             Ok(manifest)
         } else {
+            resolver.diagnostics.sort_by_key(|d| d.line);
             Err(ManifestError::Invalid(resolver.diagnostics))
         }
     }
@@ -209,8 +219,13 @@ impl Manifest {
     /// whitespace, key order and spelled-out defaults do not change it; any
     /// change of meaning does.
     pub fn checksum(&self) -> String {
-        let canonical = serde_json::to_vec(self).expect("a manifest always serialises");
-        hex(&Sha256::digest(canonical))
+        hex(&Sha256::digest(self.canonical().to_string()))
+    }
+
+    /// The canonical form as a JSON value: what the checksum covers and
+    /// what acknowledgements and reviews compare.
+    pub fn canonical(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a manifest always serialises")
     }
 
     pub fn task(&self, id: &str) -> Option<&Task> {
@@ -301,6 +316,7 @@ impl Resolver<'_> {
             phase,
             state_dir,
             state_path,
+            require_ack: table.require_ack.unwrap_or(false),
         }
     }
 

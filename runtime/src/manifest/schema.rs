@@ -30,6 +30,7 @@ pub(super) struct RuntimeTable {
     pub max_timeout_ms: Option<Spanned<u64>>,
     pub phase: Option<Spanned<Name>>,
     pub state_dir: Option<Spanned<String>>,
+    pub require_ack: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

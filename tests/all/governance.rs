@@ -1,0 +1,197 @@
+//! Pins, locking, acknowledgements and audits.
+
+use crate::support::{Fixture, artifacts, grant, probe_task};
+
+/// A fixture with its own copy of the probe, pinned or not.
+fn with_own_probe(fixture: &Fixture, extra: &str) {
+    std::fs::copy(artifacts::CORRAL_PROBE, fixture.path().join("probe.wasm")).unwrap();
+    fixture.manifest(&format!(
+        "# The probe, reviewed.\n[[task]]\nid = \"probe\"\nrationale = \"r\"  # why\ncomponent = \"probe.wasm\"\nargs = [\"ok\"]\n{extra}"
+    ));
+}
+
+#[test]
+fn lock_pins_components_and_keeps_comments() {
+    let fixture = Fixture::new();
+    with_own_probe(&fixture, "");
+    let locked = fixture.corral(&["lock"]);
+    assert_eq!(locked.code, Some(0), "{}", locked.stderr);
+    assert!(
+        locked.stdout.starts_with("pinned probe sha256="),
+        "{}",
+        locked.stdout
+    );
+    let text = std::fs::read_to_string(fixture.path().join("manifest.toml")).unwrap();
+    assert!(
+        text.contains("# The probe, reviewed.") && text.contains("\"r\"  # why"),
+        "{text}"
+    );
+    assert!(text.contains("sha256 = \""), "{text}");
+    assert!(
+        fixture
+            .corral(&["lock"])
+            .stdout
+            .starts_with("unchanged probe")
+    );
+    assert_eq!(fixture.corral(&["run", "--locked"]).code, Some(0));
+}
+
+#[test]
+fn locked_refuses_unpinned_tasks() {
+    let fixture = Fixture::new();
+    with_own_probe(&fixture, "");
+    let run = fixture.corral(&["run", "--locked"]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("probe") && run.stderr.contains("corral lock"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.has_segment("async_task_probe_start"));
+}
+
+#[test]
+fn a_swapped_byte_is_refused_before_compilation() {
+    let fixture = Fixture::new();
+    with_own_probe(&fixture, "");
+    assert_eq!(fixture.corral(&["lock"]).code, Some(0));
+    let path = fixture.path().join("probe.wasm");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+
+    let cache = fixture.mkdir("cache");
+    let output = fixture
+        .command(&["run"])
+        .env("CORRAL_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    let run = crate::support::Run::from(output);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    let message = run
+        .assert_failed("probe", "integrity")
+        .field("message")
+        .to_string();
+    assert!(
+        message.contains("has sha256") && message.contains("pins"),
+        "{message}"
+    );
+    // Nothing was compiled: the private cache stayed empty.
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+}
+
+#[test]
+fn require_ack_refuses_changes_until_acknowledged() {
+    let fixture = Fixture::new();
+    let data = fixture.mkdir("data");
+    let body = |mode: &str| {
+        format!(
+            "[runtime]\nrequire_ack = true\n{}",
+            probe_task("reader", &["ok"], &grant(&data, "/data", mode))
+        )
+    };
+    fixture.manifest(&body("ro"));
+    let never = fixture.corral(&["run"]);
+    assert_eq!(never.code, Some(3), "{}", never.stderr);
+    assert!(
+        never.stderr.contains("never been acknowledged"),
+        "{}",
+        never.stderr
+    );
+
+    assert_eq!(fixture.corral(&["ack"]).code, Some(0));
+    assert_eq!(fixture.corral(&["run"]).code, Some(0));
+    std::fs::copy(
+        fixture.path().join("manifest.toml"),
+        fixture.path().join("old.toml"),
+    )
+    .unwrap();
+
+    // A comment-only edit changes nothing.
+    let text = std::fs::read_to_string(fixture.path().join("manifest.toml")).unwrap();
+    fixture.write(
+        "manifest.toml",
+        format!("# reviewed by the auditor\n{text}"),
+    );
+    assert_eq!(fixture.corral(&["run"]).code, Some(0));
+    assert_eq!(
+        fixture.corral(&["audit", "--diff", "old.toml"]).stdout,
+        "no changes\n"
+    );
+
+    // An edited grant trips the acknowledgement and the review diff names it.
+    fixture.manifest(&body("rw"));
+    let changed = fixture.corral(&["run"]);
+    assert_eq!(changed.code, Some(3), "{}", changed.stderr);
+    assert!(
+        changed
+            .stderr
+            .contains("~ task.reader.dir./data.mode: \"ro\" -> \"rw\""),
+        "{}",
+        changed.stderr
+    );
+    let review = fixture.corral(&["audit", "--diff", "old.toml"]);
+    assert_eq!(
+        review.stdout,
+        "~ task.reader.dir./data.mode: \"ro\" -> \"rw\"\n"
+    );
+    assert_eq!(fixture.corral(&["ack"]).code, Some(0));
+    assert_eq!(fixture.corral(&["run"]).code, Some(0));
+}
+
+#[test]
+fn audit_lists_authority_and_imports() {
+    let fixture = Fixture::new();
+    let data = fixture.mkdir("data");
+    fixture.manifest(&probe_task(
+        "reader",
+        &["ok"],
+        &format!("env = {{ LANG = \"C\" }}\n{}", grant(&data, "/data", "ro")),
+    ));
+    let text = fixture.corral(&["audit"]);
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    assert!(
+        text.stdout
+            .contains(&format!("grant ro /data <- {}", data.display())),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("env keys: LANG"), "{}", text.stdout);
+    assert!(text.stdout.contains("wasi:filesystem/"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("corral:task/host@0.1.0"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("findings: 0"), "{}", text.stdout);
+
+    let json = fixture.corral(&["audit", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["tasks"][0]["grants"][0]["mode"], "ro");
+    assert_eq!(report["tasks"][0]["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn audit_flags_foreign_imports_and_filesystem_without_grants() {
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"foreign\"\nrationale = \"r\"\ncomponent = {:?}\n{}",
+        artifacts::CORRAL_FOREIGN_IMPORT,
+        probe_task("no_grants", &["ok"], ""),
+    ));
+    let audit = fixture.corral(&["audit"]);
+    assert!(
+        audit.stdout.contains("foreign: unprovided-import:")
+            && audit.stdout.contains("corral:foreign/telemetry"),
+        "{}",
+        audit.stdout
+    );
+    assert!(
+        audit
+            .stdout
+            .contains("no_grants: filesystem-without-grants"),
+        "{}",
+        audit.stdout
+    );
+}
