@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::ack::{self, AckStatus};
 use crate::cancel::Cancel;
 use crate::controls::Controls;
+use crate::detach;
 use crate::durable::create_private_dir;
 use crate::engine::Runtime;
 use crate::events::{Event, EventFormat, EventTarget, Events, Mode, RunTags};
@@ -100,6 +101,11 @@ struct RunArgs {
     /// Refuse a manifest that changed since the last `corral ack`.
     #[arg(long)]
     require_ack: bool,
+    /// Return at once and finish the run in the background, detached from
+    /// the terminal; events go to the --events file (default
+    /// STATE_DIR/last-run.events).
+    #[arg(long)]
+    detach: bool,
 }
 
 /// How the process exits; the numbers are part of the command-line contract.
@@ -168,6 +174,9 @@ impl Cli {
 
 fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
+    if args.detach {
+        return run_detached(&manifest, args);
+    }
     let controls = Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
     let mut mode = args.mode;
     if mode != Mode::Off
@@ -212,6 +221,32 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
         .finish()
         .map_err(|error| CliError::Failed(format!("writing events failed: {error}")))?;
     outcome
+}
+
+/// Validates what can be validated here, so mistakes still reach the
+/// terminal, then hands the run to a detached copy of this process.
+fn run_detached(manifest: &Manifest, args: &RunArgs) -> Result<Exit, CliError> {
+    Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
+    Plan::new(manifest, &args.only, |name| std::env::var(name).ok())?;
+    let events_file = match args.events.as_deref().map(EventTarget::from_arg) {
+        Some(EventTarget::File(_)) => None,
+        _ => {
+            create_private_dir(&manifest.runtime.state_path).map_err(anyhow::Error::from)?;
+            Some(
+                manifest
+                    .runtime
+                    .state_path
+                    .join(detach::DEFAULT_EVENTS_FILE),
+            )
+        }
+    };
+    let mut args: Vec<_> = std::env::args_os().collect();
+    if events_file.is_some() {
+        args = detach::without_events_arg(args);
+    }
+    detach::spawn_detached(&args, events_file.as_deref())
+        .map_err(|error| CliError::Failed(format!("cannot start the detached run: {error}")))?;
+    Ok(Exit::Success)
 }
 
 /// Runs the plan on a multi-threaded executor (guests run in parallel, one

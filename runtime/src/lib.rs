@@ -11,6 +11,7 @@ mod cancel;
 mod capture;
 mod cli;
 mod controls;
+mod detach;
 mod durable;
 mod engine;
 mod events;

@@ -133,3 +133,32 @@ fn mode_off_starts_nothing() {
     assert_eq!(run.segment("async_queue_init").field("sample"), "off");
     assert!(!run.has_segment("async_task_quick_start"));
 }
+
+#[test]
+fn detach_returns_at_once_and_the_run_finishes_in_the_background() {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("slow", &["sleep", "1500"], "timeout_ms = 3000"));
+    let run = fixture.corral(&["run", "--detach"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stderr, "", "a detached run prints nothing");
+    let events = fixture.path().join(".corral/last-run.events");
+    let text = std::fs::read_to_string(&events).unwrap_or_default();
+    assert!(
+        !text.contains("async_task_slow_done"),
+        "returned only after the run:\n{text}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&events).unwrap_or_default();
+        if text.contains("PERF_GUARD") {
+            assert!(text.contains("async_task_slow_done"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the detached run never finished:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(fixture.corral(&["result", "slow"]).stdout, "slept\n");
+}
