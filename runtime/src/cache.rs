@@ -32,10 +32,15 @@ impl ArtifactCache {
     /// such directory or it is not private to this user: corral then compiles
     /// every run, which is slower but safe.
     pub fn open(engine: &Engine) -> Option<ArtifactCache> {
-        let dir = default_dir()?;
-        match ensure_private(&dir) {
+        ArtifactCache::open_in(&default_dir()?, engine)
+    }
+
+    /// Opens the cache in `dir`, or returns `None` (with a warning) if it
+    /// cannot be made private to this user.
+    pub fn open_in(dir: &Path, engine: &Engine) -> Option<ArtifactCache> {
+        match ensure_private(dir) {
             Ok(()) => Some(ArtifactCache {
-                dir,
+                dir: dir.to_path_buf(),
                 engine_key: engine_key(engine),
             }),
             Err(error) => {

@@ -267,7 +267,15 @@ fn run_plan(
             cap.clamp(1, manifest.runtime.max_concurrency)
         });
     let runtime = Runtime::new()?;
+    // One worker per guest that can run at once, up to the cores: a guest
+    // occupies its worker while it runs, and idle workers only cost start-up.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores
+        .min(max_concurrency as usize)
+        .min(plan.start.len())
+        .max(1);
     let executor = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_time()
         .enable_io()
         .build()

@@ -10,22 +10,39 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(path)
 }
 
-/// Replaces `path` with `bytes`: write a temporary file beside it, fsync it,
-/// rename it over `path`, then fsync the directory so the rename survives a
-/// crash. A replaced file keeps its permissions; a new one is private (0600).
+/// Replaces `path` with `bytes` durably: [`replace`], then an fsync of the
+/// directory so the rename itself survives a crash.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    replace(path, bytes)?;
+    sync_dir(parent(path))
+}
+
+/// Replaces `path` with `bytes`: write a temporary file beside it, fsync it,
+/// rename it over `path`. Readers, and a crash at any moment, see the old
+/// content or the new, never part. Until the directory is synced
+/// ([`sync_dir`]) a power loss may bring back the old content; callers that
+/// replace many files sync the directory once. A replaced file keeps its
+/// permissions; a new one is private (0600).
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = tempfile::NamedTempFile::new_in(parent(path))?;
     if let Ok(existing) = std::fs::metadata(path) {
         file.as_file().set_permissions(existing.permissions())?;
     }
     file.write_all(bytes)?;
-    file.as_file().sync_all()?;
+    file.as_file().sync_data()?;
     file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// Makes the renames done in `dir` durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]

@@ -40,7 +40,18 @@ pub struct Compiled {
 }
 
 impl Runtime {
+    /// The engine with the user's compiled-component cache (see
+    /// [`ArtifactCache::open`]).
     pub fn new() -> anyhow::Result<Arc<Runtime>> {
+        Runtime::build(ArtifactCache::open)
+    }
+
+    /// The engine with the cache in `dir`, or with no cache at all.
+    pub fn with_cache_dir(dir: Option<&Path>) -> anyhow::Result<Arc<Runtime>> {
+        Runtime::build(|engine| dir.and_then(|dir| ArtifactCache::open_in(dir, engine)))
+    }
+
+    fn build(cache: impl FnOnce(&Engine) -> Option<ArtifactCache>) -> anyhow::Result<Arc<Runtime>> {
         let mut config = Config::new();
         config
             .consume_fuel(true)
@@ -51,7 +62,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         spawn_epoch_clock(&engine)?;
-        let cache = ArtifactCache::open(&engine);
+        let cache = cache(&engine);
         Ok(Arc::new(Runtime {
             engine,
             linker,

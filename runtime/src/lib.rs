@@ -29,6 +29,7 @@ mod shadow;
 mod watchdog;
 
 pub use cli::{Cli, CliError, Exit};
+pub use engine::{Compiled, Runtime};
 pub use events::{Event, EventFormat, Mode, Summary};
 pub use manifest::{Diagnostic, Manifest, ManifestError, Task};
 pub use outcome::{FailReason, Failure};

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::durable::{create_private_dir, write_atomically};
+use crate::durable::{create_private_dir, replace, sync_dir};
 
 #[derive(Clone, Debug)]
 pub struct ResultStore {
@@ -18,9 +18,16 @@ impl ResultStore {
     }
 
     /// Stores a done task's result atomically, replacing the previous one.
+    /// [`ResultStore::sync`] makes the replacements durable.
     pub fn write(&self, id: &str, result: &str) -> io::Result<()> {
         create_private_dir(&self.dir)?;
-        write_atomically(&self.dir.join(id), result.as_bytes())
+        replace(&self.dir.join(id), result.as_bytes())
+    }
+
+    /// Makes every result written so far durable: one directory fsync per
+    /// run instead of one per task.
+    pub fn sync(&self) -> io::Result<()> {
+        sync_dir(&self.dir)
     }
 
     /// The last stored result of `id`, if any.

@@ -203,6 +203,12 @@ impl Scheduler {
                 }
             }
         }
+        if summary.done > 0
+            && this.settings.mode == Mode::On
+            && let Err(error) = this.results.sync()
+        {
+            tracing::error!(%error, "cannot make the stored results durable");
+        }
         RunOutcome {
             summary,
             integrity_failures,

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod end_to_end;
 mod governance;
 mod grants;

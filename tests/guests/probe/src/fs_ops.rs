@@ -22,6 +22,21 @@ pub fn read(path: &str) -> Outcome {
     fs::read_to_string(path).map_err(io_failure)
 }
 
+/// Reads a file to the end in 64 KiB chunks and returns its length: file
+/// throughput without holding the file in memory.
+pub fn count_bytes(path: &str) -> Outcome {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(io_failure)?;
+    let mut buffer = vec![0_u8; 64 * 1024];
+    let mut total = 0_u64;
+    loop {
+        match file.read(&mut buffer).map_err(io_failure)? {
+            0 => return Ok(total.to_string()),
+            n => total += n as u64,
+        }
+    }
+}
+
 pub fn write(path: &str, text: &str) -> Outcome {
     done(fs::write(path, text))
 }

@@ -52,6 +52,7 @@ impl Guest for Component {
             ("symlink", [target, link]) => fs_ops::symlink(target, link),
             ("mkdir", [path]) => fs_ops::mkdir(path),
             ("readdir", [path]) => fs_ops::readdir(path),
+            ("count-bytes", [path]) => fs_ops::count_bytes(path),
 
             ("loop", []) => hostile::spin_forever(),
             ("spin", [n]) => Ok(hostile::spin(number(n)?)),
