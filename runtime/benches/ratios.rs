@@ -99,6 +99,10 @@ fn main() {
         },
     ));
 
+    if let Some(row) = shell_startup(&bench, &one) {
+        table.push(row);
+    }
+
     println!(
         "\ncorral ratios: median of {SAMPLES} paired samples, baselines measured in the same run"
     );
@@ -327,6 +331,47 @@ impl Bench {
         }
         peak
     }
+}
+
+/// S1: what the `corral shell-init zsh` snippet adds to an interactive zsh
+/// start-up, in units of one process spawn (target: at most one).
+fn shell_startup(bench: &Bench, manifest: &Path) -> Option<Row> {
+    let zsh_found = Command::new("zsh")
+        .args(["-c", "exit"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !zsh_found {
+        eprintln!("S1 skipped: zsh is not installed");
+        return None;
+    }
+    let snippet = Command::new(CORRAL)
+        .args(["shell-init", "zsh", "--manifest"])
+        .arg(manifest)
+        .output()
+        .unwrap();
+    let plain = bench.dir.join("zsh-plain");
+    let with = bench.dir.join("zsh-with");
+    for dir in [&plain, &with] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(plain.join(".zshrc"), "").unwrap();
+    std::fs::write(with.join(".zshrc"), &snippet.stdout).unwrap();
+    let start_zsh = |zdotdir: &Path| {
+        let mut zsh = Command::new("zsh");
+        zsh.args(["-i", "-c", "exit"]).env("ZDOTDIR", zdotdir);
+        time(|| spawn(zsh))
+    };
+    Some(Row::paired(
+        "S1",
+        "zsh start-up added by the shell-init snippet / spawn /bin/true",
+        "<= 1.0",
+        Target::AtMost(1.0),
+        || {
+            let spawn_true = time(|| spawn(Command::new("/bin/true")));
+            let added = start_zsh(&with).saturating_sub(start_zsh(&plain));
+            (spawn_true, added)
+        },
+    ))
 }
 
 /// P3: loading a component from corral's cache against compiling it.

@@ -19,6 +19,7 @@ use crate::outcome::FailReason;
 use crate::plan::{Plan, UnknownTask};
 use crate::results::ResultStore;
 use crate::scheduler::{RunSettings, Scheduler};
+use crate::shell_init::Shell;
 use crate::watchdog;
 
 /// Run shell start-up work as sandboxed WebAssembly components, within hard
@@ -72,6 +73,12 @@ enum Command {
     Lock,
     /// Record the manifest as reviewed, for `require_ack`.
     Ack,
+    /// Print a snippet for a shell's rc file that runs the tasks once per
+    /// shell, after the first prompt, and exposes their results.
+    ShellInit {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +175,7 @@ impl Cli {
             Command::Audit { json, diff } => audit(&self.manifest, *json, diff.as_deref()),
             Command::Lock => lock(&self.manifest),
             Command::Ack => ack(&self.manifest),
+            Command::ShellInit { shell } => shell_init(&self.manifest, *shell),
         }
     }
 }
@@ -396,6 +404,18 @@ fn ack(manifest_path: &Path) -> Result<Exit, CliError> {
         "acknowledged checksum {} in {}",
         manifest.checksum(),
         path.display()
+    );
+    Ok(Exit::Success)
+}
+
+fn shell_init(manifest_path: &Path, shell: Shell) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    let absolute = std::path::absolute(manifest_path).map_err(anyhow::Error::from)?;
+    let corral = std::env::current_exe().map_err(anyhow::Error::from)?;
+    let results = manifest.runtime.state_path.join("results");
+    print!(
+        "{}",
+        crate::shell_init::snippet(shell, &corral, &absolute, &results)
     );
     Ok(Exit::Success)
 }

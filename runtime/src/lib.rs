@@ -26,6 +26,7 @@ mod results;
 mod sandbox;
 mod scheduler;
 mod shadow;
+mod shell_init;
 mod watchdog;
 
 pub use cli::{Cli, CliError, Exit};

@@ -2,6 +2,7 @@
 //! source by `corral-test-artifacts`, real files in temporary directories.
 
 mod support;
+mod terminal;
 
 mod cache;
 mod end_to_end;
@@ -12,5 +13,6 @@ mod lifecycle;
 mod manifest_errors;
 mod modes;
 mod properties;
+mod shells;
 mod signals;
 mod ui;

@@ -1,0 +1,112 @@
+//! The shell integration, used the way a person uses it: a real zsh or bash
+//! in a real terminal (tmux), with the `corral shell-init` snippet in its rc
+//! file. The first prompt is drawn before corral starts anything, tasks run
+//! once per shell, and results reach the prompt.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::support::{Fixture, probe_task};
+use crate::terminal::{Tmux, available, eventually, shell_quote};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn born(path: &Path) -> SystemTime {
+    let metadata = std::fs::metadata(path).unwrap();
+    metadata.created().or_else(|_| metadata.modified()).unwrap()
+}
+
+/// Sets up a fixture whose shell sources the snippet, starts it in tmux and
+/// checks the whole story.
+fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path, &Path) -> String) {
+    if !available(&["tmux", shell]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("quick", &["echo-args", "from", "corral"], ""));
+    let snippet = fixture.corral(&["shell-init", shell]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let snippet_path = fixture.write("corral.init", &snippet.stdout);
+    let marker = fixture.path().join("prompt-drawn");
+    fixture.write(rc_name, rc_body(&snippet_path, &marker));
+
+    let home = fixture.path().display().to_string();
+    let cache = crate::support::shared_cache_dir().display().to_string();
+    let command = match shell {
+        "zsh" => "zsh -i".to_string(),
+        _ => format!(
+            "bash --rcfile {} -i",
+            shell_quote(&fixture.path().join(rc_name).display().to_string())
+        ),
+    };
+    let tmux = Tmux::start(
+        fixture.path(),
+        &command,
+        &[
+            ("HOME", &home),
+            ("ZDOTDIR", &home),
+            ("PATH", "/usr/bin:/bin"),
+            ("TERM", "xterm"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    tmux.wait_for(LIMIT, "the first prompt", |screen| {
+        screen.contains("READY>")
+    });
+
+    let events = fixture.path().join(".corral/last-run.events");
+    eventually(LIMIT, "the detached run to finish", || {
+        std::fs::read_to_string(&events).is_ok_and(|text| text.contains("PERF_GUARD"))
+    });
+    let text = std::fs::read_to_string(&events).unwrap();
+    assert!(
+        text.contains("async_task_quick_start") && text.contains("async_task_quick_done"),
+        "{text}"
+    );
+    // The run's event file is created before its first `_start`, and after
+    // the first prompt was drawn.
+    assert!(
+        born(&marker) <= born(&events),
+        "corral started before the first prompt"
+    );
+
+    // The next prompt picks the result up, and nothing runs again.
+    let modified = std::fs::metadata(&events).unwrap().modified().unwrap();
+    tmux.send(&["Enter"]);
+    tmux.send(&["echo \"got:${corral_results[quick]}\"", "Enter"]);
+    tmux.wait_for(LIMIT, "the result in the shell", |screen| {
+        screen.contains("got:echo-args")
+    });
+    let screen = tmux.screen();
+    assert!(screen.contains("got:echo-args\nfrom\ncorral"), "{screen}");
+    tmux.send(&["Enter"]);
+    tmux.send(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        std::fs::metadata(&events).unwrap().modified().unwrap(),
+        modified,
+        "tasks ran twice"
+    );
+}
+
+#[test]
+fn zsh_runs_tasks_after_the_first_prompt_and_reads_results() {
+    first_prompt_then_results("zsh", ".zshrc", |snippet, marker| {
+        format!(
+            "setopt prompt_subst\nPS1='$(: > {})READY> '\nsource {}\n",
+            shell_quote(&marker.display().to_string()),
+            shell_quote(&snippet.display().to_string())
+        )
+    });
+}
+
+#[test]
+fn bash_runs_tasks_at_the_first_prompt_and_reads_results() {
+    first_prompt_then_results("bash", "bashrc", |snippet, marker| {
+        format!(
+            "PS1='$(: > {})READY> '\nsource {}\n",
+            shell_quote(&marker.display().to_string()),
+            shell_quote(&snippet.display().to_string())
+        )
+    });
+}
