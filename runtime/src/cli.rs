@@ -73,6 +73,13 @@ enum Command {
     Lock,
     /// Record the manifest as reviewed, for `require_ack`.
     Ack,
+    /// Follow a running or finished run in a terminal view (q quits).
+    Watch {
+        /// The run's event file (default: STATE_DIR/last-run.events, where
+        /// `run --detach` writes).
+        #[arg(long, value_name = "PATH")]
+        events: Option<PathBuf>,
+    },
     /// Print a snippet for a shell's rc file that runs the tasks once per
     /// shell, after the first prompt, and exposes their results.
     ShellInit {
@@ -176,6 +183,7 @@ impl Cli {
             Command::Lock => lock(&self.manifest),
             Command::Ack => ack(&self.manifest),
             Command::ShellInit { shell } => shell_init(&self.manifest, *shell),
+            Command::Watch { events } => watch(&self.manifest, events.as_deref()),
         }
     }
 }
@@ -201,6 +209,7 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
     }
     let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
     if mode != Mode::Off {
+        manifest.check_files()?;
         enforce_policy(&manifest, &plan, args)?;
     }
     let tags = RunTags {
@@ -267,7 +276,6 @@ fn run_plan(
     controls: Controls,
     events: &Events,
 ) -> Result<Exit, CliError> {
-    manifest.check_files()?;
     prepare_state_dirs(manifest)?;
     let max_concurrency = args
         .max_concurrency
@@ -405,6 +413,31 @@ fn ack(manifest_path: &Path) -> Result<Exit, CliError> {
         manifest.checksum(),
         path.display()
     );
+    Ok(Exit::Success)
+}
+
+fn watch(manifest_path: &Path, events: Option<&Path>) -> Result<Exit, CliError> {
+    // The manifest supplies the timeouts for the bars; a given event file
+    // can still be watched without one.
+    let manifest = match (Manifest::load(manifest_path), events) {
+        (Ok(manifest), _) => Some(manifest),
+        (Err(_), Some(_)) => None,
+        (Err(error), None) => return Err(error.into()),
+    };
+    let events = match (events, &manifest) {
+        (Some(events), _) => events.to_path_buf(),
+        (None, Some(manifest)) => manifest
+            .runtime
+            .state_path
+            .join(detach::DEFAULT_EVENTS_FILE),
+        (None, None) => unreachable!("a missing manifest without --events returned above"),
+    };
+    let timeouts = manifest
+        .iter()
+        .flat_map(|manifest| &manifest.tasks)
+        .map(|task| (task.label.clone(), task.timeout_ms))
+        .collect();
+    crate::watch::watch(&events, timeouts).map_err(anyhow::Error::from)?;
     Ok(Exit::Success)
 }
 

@@ -23,10 +23,12 @@ mod outcome;
 mod plan;
 mod policy;
 mod results;
+mod run_view;
 mod sandbox;
 mod scheduler;
 mod shadow;
 mod shell_init;
+mod watch;
 mod watchdog;
 
 pub use cli::{Cli, CliError, Exit};

@@ -16,3 +16,4 @@ mod properties;
 mod shells;
 mod signals;
 mod ui;
+mod watch;

@@ -1,0 +1,71 @@
+//! `corral watch` in a real terminal: every task gets a row, a live run is
+//! followed as it happens, and `q` quits at once.
+
+use std::time::Duration;
+
+use crate::support::{Fixture, probe_task, shared_cache_dir};
+use crate::terminal::{Tmux, available, shell_quote};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn watch_shows_every_task_of_a_run_and_quits_on_q() {
+    if !available(&["tmux"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "[runtime]\nmax_timeout_ms = 5000\n{}{}{}",
+        probe_task("alpha", &["segments"], ""),
+        probe_task("beta", &["fail-error", "nope"], ""),
+        probe_task("gamma", &["sleep", "3000"], "timeout_ms = 5000"),
+    ));
+    let home = fixture.path().display().to_string();
+    let cache = shared_cache_dir().display().to_string();
+    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
+    // Start the run detached, then watch it while gamma is still sleeping.
+    let detached = fixture
+        .command(&["run", "--detach"])
+        .env("CORRAL_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(detached.status.success());
+    let tmux = Tmux::start(
+        fixture.path(),
+        &format!("{corral} watch; echo WATCH-EXITED; sleep 30"),
+        &[
+            ("HOME", &home),
+            ("TERM", "xterm-256color"),
+            ("PATH", "/usr/bin:/bin"),
+        ],
+    );
+    let screen = tmux.wait_for(LIMIT, "all three rows", |screen| {
+        ["alpha", "beta", "gamma"]
+            .iter()
+            .all(|task| screen.contains(task))
+    });
+    assert!(screen.contains("elapsed / timeout"), "{screen}");
+    let screen = tmux.wait_for(LIMIT, "alpha done and beta failed", |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("alpha") && l.contains("done"))
+            && screen
+                .lines()
+                .any(|l| l.contains("beta") && l.contains("fail error"))
+    });
+    assert!(
+        screen.contains("phase_a"),
+        "sub-segments are shown:\n{screen}"
+    );
+    let screen = tmux.wait_for(LIMIT, "gamma to finish", |screen| {
+        screen
+            .lines()
+            .any(|l| l.contains("gamma") && l.contains("done"))
+            && screen.contains("finished:")
+    });
+    assert!(screen.contains("1 failed"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for(Duration::from_secs(5), "watch to quit on q", |screen| {
+        screen.contains("WATCH-EXITED")
+    });
+}
