@@ -80,6 +80,14 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         events: Option<PathBuf>,
     },
+    /// Draw a run's timeline (one lane per task) from its event file.
+    Report {
+        /// The run's event file (`--events PATH`, either format).
+        events: PathBuf,
+        /// Where to write the SVG.
+        #[arg(long, value_name = "PATH", default_value = "timeline.svg")]
+        out: PathBuf,
+    },
     /// Print a snippet for a shell's rc file that runs the tasks once per
     /// shell, after the first prompt, and exposes their results.
     ShellInit {
@@ -184,6 +192,7 @@ impl Cli {
             Command::Ack => ack(&self.manifest),
             Command::ShellInit { shell } => shell_init(&self.manifest, *shell),
             Command::Watch { events } => watch(&self.manifest, events.as_deref()),
+            Command::Report { events, out } => report(events, out),
         }
     }
 }
@@ -438,6 +447,21 @@ fn watch(manifest_path: &Path, events: Option<&Path>) -> Result<Exit, CliError> 
         .map(|task| (task.label.clone(), task.timeout_ms))
         .collect();
     crate::watch::watch(&events, timeouts).map_err(anyhow::Error::from)?;
+    Ok(Exit::Success)
+}
+
+fn report(events: &Path, out: &Path) -> Result<Exit, CliError> {
+    let text = std::fs::read_to_string(events).map_err(|error| {
+        CliError::Usage(format!(
+            "cannot read event file {}: {error}",
+            events.display()
+        ))
+    })?;
+    let svg = crate::report::render_svg(&text)
+        .map_err(|error| CliError::Usage(format!("{}: {error}", events.display())))?;
+    crate::durable::write_atomically(out, svg.as_bytes())
+        .map_err(|error| CliError::Failed(format!("cannot write {}: {error}", out.display())))?;
+    eprintln!("corral: wrote {}", out.display());
     Ok(Exit::Success)
 }
 

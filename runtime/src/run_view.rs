@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::events::parse_fields;
+
 /// One line of an event file, in either format, as far as views need it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventLine {
@@ -33,7 +35,7 @@ impl EventLine {
             return Self::parse_json(line);
         }
         let (kind, rest) = line.split_once(' ')?;
-        let fields = key_values(rest);
+        let fields: BTreeMap<String, String> = parse_fields(rest).ok()?.into_iter().collect();
         match kind {
             "SEGMENT" => {
                 let name = fields.get("name")?.clone();
@@ -91,42 +93,6 @@ impl EventLine {
     }
 }
 
-/// `key=value` pairs; a value may be a double-quoted string with escapes.
-fn key_values(mut rest: &str) -> BTreeMap<String, String> {
-    let mut fields = BTreeMap::new();
-    while let Some((key, after)) = rest.split_once('=') {
-        let (value, next) = match after.strip_prefix('"') {
-            Some(quoted) => {
-                let mut value = String::new();
-                let mut chars = quoted.char_indices();
-                let mut end = quoted.len();
-                while let Some((index, c)) = chars.next() {
-                    match c {
-                        '\\' => {
-                            if let Some((_, escaped)) = chars.next() {
-                                value.push(escaped);
-                            }
-                        }
-                        '"' => {
-                            end = index + 1;
-                            break;
-                        }
-                        c => value.push(c),
-                    }
-                }
-                (value, &quoted[end..])
-            }
-            None => {
-                let (value, next) = after.split_once(' ').unwrap_or((after, ""));
-                (value.to_string(), next)
-            }
-        };
-        fields.insert(key.trim().to_string(), value);
-        rest = next.trim_start();
-    }
-    fields
-}
-
 /// Where a task is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskState {
@@ -141,8 +107,6 @@ pub enum TaskState {
 pub struct TaskView {
     pub label: String,
     pub state: TaskState,
-    /// ms since the run's process start.
-    pub started_ms: f64,
     /// The task's duration, once it ended.
     pub duration_ms: Option<f64>,
     pub attempts: Option<u32>,
@@ -171,7 +135,6 @@ impl RunView {
             EventLine::Skipped { task } => self.tasks.push(TaskView {
                 label: task,
                 state: TaskState::Skipped,
-                started_ms: 0.0,
                 duration_ms: None,
                 attempts: None,
                 fuel: None,
@@ -197,7 +160,6 @@ impl RunView {
                 self.tasks.push(TaskView {
                     label: label.to_string(),
                     state: TaskState::Running,
-                    started_ms: ms,
                     duration_ms: None,
                     attempts: None,
                     fuel: None,
@@ -285,8 +247,5 @@ mod tests {
              not an event",
         );
         assert_eq!(view.tasks[0].state, TaskState::Failed("trap".into()));
-        let fields = key_values("message=\"a b\\\"c\" next=1");
-        assert_eq!(fields["message"], "a b\"c");
-        assert_eq!(fields["next"], "1");
     }
 }
