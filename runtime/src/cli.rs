@@ -1,6 +1,7 @@
 //! The `corral` command line: argument parsing and one function per command.
 
 use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Instant;
@@ -17,6 +18,7 @@ use crate::events::{Event, EventFormat, EventTarget, Events, Mode, RunTags};
 use crate::manifest::{Manifest, ManifestError, Task};
 use crate::outcome::FailReason;
 use crate::plan::{Plan, UnknownTask};
+use crate::progress::LiveStatus;
 use crate::results::ResultStore;
 use crate::scheduler::{RunSettings, Scheduler};
 use crate::shell_init::Shell;
@@ -123,6 +125,9 @@ struct RunArgs {
     /// Refuse a manifest that changed since the last `corral ack`.
     #[arg(long)]
     require_ack: bool,
+    /// No live status line on a terminal: only the plain event lines.
+    #[arg(long, short)]
+    quiet: bool,
     /// Return at once and finish the run in the background, detached from
     /// the terminal; events go to the --events file (default
     /// STATE_DIR/last-run.events).
@@ -230,7 +235,20 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
         .as_deref()
         .map(EventTarget::from_arg)
         .unwrap_or_default();
-    let (events, writer) = Events::open(&target, args.events_format, tags, process_start)
+    let live = (mode != Mode::Off
+        && !args.quiet
+        && target == EventTarget::Stderr
+        && args.events_format == EventFormat::Segment
+        && std::io::stderr().is_terminal()
+        && std::env::var("TERM").map_or(true, |term| term != "dumb"))
+    .then(|| {
+        let timeouts = plan
+            .start
+            .iter()
+            .map(|task| (task.label.clone(), task.timeout_ms));
+        LiveStatus::new(timeouts.collect())
+    });
+    let (events, writer) = Events::open(&target, args.events_format, tags, process_start, live)
         .map_err(|error| CliError::Failed(error.to_string()))?;
 
     let outcome = if mode == Mode::Off {

@@ -16,6 +16,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 use crate::outcome::FailReason;
+use crate::progress::{self, LiveStatus};
 
 /// How events are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -399,11 +400,14 @@ pub struct EventWriter {
 impl Events {
     /// Opens the target and starts the writer thread. `start` is the
     /// process start, against which `_start` and queue times are measured.
+    /// With `live`, a status line is kept below the event lines (for a
+    /// terminal).
     pub fn open(
         target: &EventTarget,
         format: EventFormat,
         tags: RunTags,
         start: Instant,
+        live: Option<LiveStatus>,
     ) -> io::Result<(Events, EventWriter)> {
         let out: Box<dyn Write + Send> = match target {
             EventTarget::Stderr => Box::new(io::stderr()),
@@ -413,7 +417,7 @@ impl Events {
         let (lines, receiver) = mpsc::channel::<String>();
         let thread = std::thread::Builder::new()
             .name("corral-events".into())
-            .spawn(move || write_lines(out, receiver))?;
+            .spawn(move || write_lines(out, receiver, live))?;
         Ok((
             Events {
                 start,
@@ -460,16 +464,43 @@ fn open_event_file(path: &Path) -> io::Result<File> {
     })
 }
 
-fn write_lines(out: Box<dyn Write + Send>, receiver: mpsc::Receiver<String>) -> io::Result<()> {
+fn write_lines(
+    out: Box<dyn Write + Send>,
+    receiver: mpsc::Receiver<String>,
+    mut live: Option<LiveStatus>,
+) -> io::Result<()> {
     let mut out = BufWriter::new(out);
-    while let Ok(first) = receiver.recv() {
+    loop {
+        let first = match &live {
+            None => receiver.recv().ok(),
+            Some(_) => match receiver.recv_timeout(progress::REDRAW) {
+                Ok(line) => Some(line),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+        };
+        if first.is_none() && live.is_none() {
+            break;
+        }
+        if let Some(status) = &mut live {
+            status.erase(&mut out)?;
+        }
         // Drain whatever is queued, then flush: lines appear live, and a
         // killed process leaves only complete lines behind.
-        for line in std::iter::once(first).chain(receiver.try_iter()) {
+        for line in first.into_iter().chain(receiver.try_iter()) {
+            if let Some(status) = &mut live {
+                status.observe(&line);
+            }
             out.write_all(line.as_bytes())?;
             out.write_all(b"\n")?;
         }
+        if let Some(status) = &mut live {
+            status.draw(&mut out)?;
+        }
         out.flush()?;
     }
-    Ok(())
+    if let Some(status) = &mut live {
+        status.erase(&mut out)?;
+    }
+    out.flush()
 }

@@ -22,6 +22,7 @@ mod manifest;
 mod outcome;
 mod plan;
 mod policy;
+mod progress;
 mod report;
 mod results;
 mod run_view;

@@ -1,5 +1,6 @@
-//! `corral watch` in a real terminal: every task gets a row, a live run is
-//! followed as it happens, and `q` quits at once.
+//! Live views in a real terminal: `corral watch` gives every task a row,
+//! follows a live run as it happens and quits on `q`; `corral run` keeps a
+//! status line below its event lines and erases it at the end.
 
 use std::time::Duration;
 
@@ -67,5 +68,59 @@ fn watch_shows_every_task_of_a_run_and_quits_on_q() {
     tmux.send(&["q"]);
     tmux.wait_for(Duration::from_secs(5), "watch to quit on q", |screen| {
         screen.contains("WATCH-EXITED")
+    });
+}
+
+#[test]
+fn run_on_a_terminal_shows_a_live_status_line_then_only_event_lines() {
+    if !available(&["tmux"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "[runtime]\nmax_timeout_ms = 5000\n{}{}",
+        probe_task("quick", &["ok"], ""),
+        probe_task("slow", &["sleep", "2500"], "timeout_ms = 5000"),
+    ));
+    let home = fixture.path().display().to_string();
+    let cache = shared_cache_dir().display().to_string();
+    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
+    let tmux = Tmux::start(
+        fixture.path(),
+        &format!(
+            "sh -c '{corral} run; echo RUN-EXITED; {corral} run --quiet; echo QUIET-EXITED; sleep 30'"
+        ),
+        &[
+            ("HOME", &home),
+            ("TERM", "xterm"),
+            ("PATH", "/usr/bin:/bin"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    let screen = tmux.wait_for(LIMIT, "the live status line", |screen| {
+        screen.contains("corral: running slow")
+    });
+    assert!(
+        screen.contains("/5000ms") && screen.contains("done 1 failed 0"),
+        "{screen}"
+    );
+    let screen = tmux.wait_for(LIMIT, "the run to end", |screen| {
+        screen.contains("RUN-EXITED")
+    });
+    assert!(
+        !screen.contains("corral: running"),
+        "the status line is erased:\n{screen}"
+    );
+    assert!(screen.contains("async_task_slow_done"), "{screen}");
+    // --quiet: plain lines only, while running too.
+    std::thread::sleep(Duration::from_millis(1000));
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("QUIET-EXITED"),
+        "the quiet run is still going:\n{screen}"
+    );
+    assert!(!screen.contains("corral: running"), "{screen}");
+    tmux.wait_for(LIMIT, "the quiet run to end", |screen| {
+        screen.contains("QUIET-EXITED")
     });
 }
