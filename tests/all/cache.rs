@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::support::{Fixture, Run, probe_task};
 
 fn run_with_cache(fixture: &Fixture, cache: &Path) -> Run {
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_CACHE_DIR", cache)
-        .env("CORRAL_LOG", "corral=debug")
-        .output()
-        .unwrap();
-    let run = Run::from(output);
+    let run = fixture.corral_with(
+        &["run"],
+        &[
+            ("CORRAL_CACHE_DIR", cache.to_str().unwrap()),
+            ("CORRAL_LOG", "corral=debug"),
+        ],
+    );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.assert_done("quick");
     run

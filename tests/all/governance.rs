@@ -62,12 +62,7 @@ fn a_swapped_byte_is_refused_before_compilation() {
     std::fs::write(&path, bytes).unwrap();
 
     let cache = fixture.mkdir("cache");
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_CACHE_DIR", &cache)
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_CACHE_DIR", cache.to_str().unwrap())]);
     assert_eq!(run.code, Some(3), "{}", run.stderr);
     let message = run
         .assert_failed("probe", "integrity")

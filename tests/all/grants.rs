@@ -83,12 +83,7 @@ fn environment_and_args_are_exactly_the_manifests() {
             "env = { GREETING = \"hello\", LANG = \"C\" }"
         ),
     ));
-    let run = fixture
-        .command(&["run"])
-        .env("CORRAL_TEST_LEAK", "must-not-be-seen")
-        .output()
-        .map(crate::support::Run::from)
-        .unwrap();
+    let run = fixture.corral_with(&["run"], &[("CORRAL_TEST_LEAK", "must-not-be-seen")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let env = fixture.corral(&["result", "env"]).stdout;
     assert_eq!(env, "GREETING=hello\nLANG=C\n");

@@ -36,12 +36,7 @@ fn shadow_mode_writes_only_to_scratch_copies_and_stores_nothing() {
 fn corral_mode_variable_selects_the_mode() {
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["ok"], ""));
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_MODE", "off")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_MODE", "off")]);
     assert_eq!(run.code, Some(0));
     assert_eq!(run.segment("async_queue_init").field("sample"), "off");
     assert!(!run.has_segment("async_task_quick_start"));
@@ -72,12 +67,7 @@ fn feature_flags_skip_tasks_unless_on() {
         ("0", false),
         ("yes", false),
     ] {
-        let output = fixture
-            .command(&["run"])
-            .env("CORRAL_TEST_FLAG", value)
-            .output()
-            .unwrap();
-        let run = crate::support::Run::from(output);
+        let run = fixture.corral_with(&["run"], &[("CORRAL_TEST_FLAG", value)]);
         assert_eq!(
             run.has_segment("async_task_flagged_done"),
             runs,
@@ -94,12 +84,7 @@ fn force_timeout_fails_the_named_task_only() {
         probe_task("a_victim", &["ok"], "retries = 1"),
         probe_task("b_bystander", &["ok"], ""),
     ));
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_FORCE_TIMEOUT", "a_victim")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_FORCE_TIMEOUT", "a_victim")]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     // Timeouts are retryable: both attempts time out.
     assert_eq!(
@@ -114,22 +99,12 @@ fn force_timeout_fails_the_named_task_only() {
 fn fake_latency_delays_every_attempt() {
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("slowed", &["ok"], ""));
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_FAKE_LATENCY_MS", "200")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_FAKE_LATENCY_MS", "200")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let ms: f64 = run.assert_done("slowed").field("ms").parse().unwrap();
     assert!(ms >= 200.0, "{ms}");
 
-    let bad = fixture
-        .command(&["run"])
-        .env("CORRAL_FAKE_LATENCY_MS", "soon")
-        .output()
-        .unwrap();
-    let bad = crate::support::Run::from(bad);
+    let bad = fixture.corral_with(&["run"], &[("CORRAL_FAKE_LATENCY_MS", "soon")]);
     assert_eq!(bad.code, Some(2));
     assert!(
         bad.stderr.contains("CORRAL_FAKE_LATENCY_MS"),
@@ -146,12 +121,7 @@ fn max_concurrency_variable_serialises_tasks() {
         .map(|id| probe_task(id, &["sleep", "100"], ""))
         .collect();
     fixture.manifest(&tasks);
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_MAX_CONCURRENCY", "1")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_MAX_CONCURRENCY", "1")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let intervals = crate::support::task_intervals(&run);
     assert_eq!(intervals.len(), 3);
@@ -164,12 +134,7 @@ fn watchdog_trips_on_a_stalled_host_and_disables_later_runs() {
     fixture.manifest(&probe_task("stuck", &["ok"], "timeout_ms = 100"));
     // The fake latency stalls the host outside the task's own timeout; the
     // watchdog allows three times the longest timeout.
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_FAKE_LATENCY_MS", "5000")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(&["run"], &[("CORRAL_FAKE_LATENCY_MS", "5000")]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert_eq!(run.segment("async_watchdog").field("tasks"), "stuck");
     let fail = run.assert_failed("stuck", "cancelled");
@@ -196,13 +161,13 @@ fn watchdog_trips_on_a_stalled_host_and_disables_later_runs() {
 fn disabled_watchdog_lets_a_stalled_host_finish() {
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("slow_host", &["ok"], "timeout_ms = 100"));
-    let output = fixture
-        .command(&["run"])
-        .env("CORRAL_FAKE_LATENCY_MS", "600")
-        .env("CORRAL_DISABLE_WATCHDOG", "1")
-        .output()
-        .unwrap();
-    let run = crate::support::Run::from(output);
+    let run = fixture.corral_with(
+        &["run"],
+        &[
+            ("CORRAL_FAKE_LATENCY_MS", "600"),
+            ("CORRAL_DISABLE_WATCHDOG", "1"),
+        ],
+    );
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.assert_done("slow_host");
     assert!(!run.has_segment("async_watchdog"));

@@ -60,7 +60,14 @@ impl Fixture {
     }
 
     pub fn corral(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("running corral"))
+        self.corral_with(args, &[])
+    }
+
+    /// Like [`Fixture::corral`], with extra environment variables.
+    pub fn corral_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        Run::from(command.output().expect("running corral"))
     }
 }
 

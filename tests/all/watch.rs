@@ -22,15 +22,10 @@ fn watch_shows_every_task_of_a_run_and_quits_on_q() {
         probe_task("gamma", &["sleep", "3000"], "timeout_ms = 5000"),
     ));
     let home = fixture.path().display().to_string();
-    let cache = shared_cache_dir().display().to_string();
     let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
     // Start the run detached, then watch it while gamma is still sleeping.
-    let detached = fixture
-        .command(&["run", "--detach"])
-        .env("CORRAL_CACHE_DIR", &cache)
-        .output()
-        .unwrap();
-    assert!(detached.status.success());
+    let detached = fixture.corral(&["run", "--detach"]);
+    assert_eq!(detached.code, Some(0), "{}", detached.stderr);
     let tmux = Tmux::start(
         fixture.path(),
         &format!("{corral} watch; echo WATCH-EXITED; sleep 30"),
