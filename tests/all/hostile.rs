@@ -120,6 +120,21 @@ fn memory_and_stack() {
 }
 
 #[test]
+fn table_growth_is_capped() {
+    let arena = Arena::new();
+    let run = arena.run(&[format!(
+        "[[task]]\nid = \"a_tables\"\nrationale = \"r\"\ncomponent = {:?}\n",
+        artifacts::TABLE_GROW
+    )]);
+    let fail = run.assert_failed("a_tables", "memory");
+    assert!(
+        fail.field("message").contains("table growth"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn host_resources_are_bounded() {
     let arena = Arena::new();
     // A 1 GiB flood is about 5e9 units of the guest's own work.
