@@ -252,10 +252,7 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
         .map_err(|error| CliError::Failed(error.to_string()))?;
 
     let outcome = if mode == Mode::Off {
-        events.emit(Event::QueueInit {
-            ms: events.since_start_ms(),
-            tasks: 0,
-        });
+        events.emit(events.queue_init(0));
         Ok(Exit::Success)
     } else {
         run_plan(&manifest, plan, args, mode, controls, &events)

@@ -108,6 +108,10 @@ pub enum Event {
     QueueInit {
         ms: f64,
         tasks: usize,
+        /// Wall-clock time of the event, in microseconds since the Unix
+        /// epoch, so runs can be lined up with other processes (a shell's
+        /// prompt, say).
+        unix_us: u64,
     },
     TaskStart {
         label: String,
@@ -167,9 +171,9 @@ impl Event {
     pub fn to_segment_line(&self, tags: &RunTags) -> String {
         let tail = format!("phase={} sample={}", tags.phase, tags.mode.as_str());
         match self {
-            Event::QueueInit { ms, tasks } => {
-                format!("SEGMENT name=async_queue_init ms={ms:.2} {tail} tasks={tasks}")
-            }
+            Event::QueueInit { ms, tasks, unix_us } => format!(
+                "SEGMENT name=async_queue_init ms={ms:.2} {tail} tasks={tasks} unix_us={unix_us}"
+            ),
             Event::TaskStart { label, ms } => {
                 format!("SEGMENT name=async_task_{label}_start ms={ms:.2} {tail}")
             }
@@ -236,9 +240,11 @@ impl Event {
             Value::Object(object)
         };
         match self {
-            Event::QueueInit { ms, tasks } => {
-                segment("async_queue_init".into(), *ms, json!({ "tasks": tasks }))
-            }
+            Event::QueueInit { ms, tasks, unix_us } => segment(
+                "async_queue_init".into(),
+                *ms,
+                json!({ "tasks": tasks, "unix_us": unix_us }),
+            ),
             Event::TaskStart { label, ms } => segment(
                 format!("async_task_{label}_start"),
                 *ms,
@@ -427,6 +433,18 @@ impl Events {
             },
             EventWriter { thread },
         ))
+    }
+
+    /// The `async_queue_init` event, now.
+    pub fn queue_init(&self, tasks: usize) -> Event {
+        let unix_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_micros() as u64);
+        Event::QueueInit {
+            ms: self.since_start_ms(),
+            tasks,
+            unix_us,
+        }
     }
 
     /// Milliseconds since process start.

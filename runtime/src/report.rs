@@ -730,7 +730,11 @@ mod tests {
                 label: "motd".into(),
                 flag: "CORRAL_TASK_MOTD".into(),
             },
-            Event::QueueInit { ms: 0.42, tasks: 3 },
+            Event::QueueInit {
+                ms: 0.42,
+                tasks: 3,
+                unix_us: 1_700_000_000_000_000,
+            },
             start("prompt", 0.61),
             start("history", 0.70),
             Event::Log {

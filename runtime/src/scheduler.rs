@@ -111,10 +111,7 @@ impl Scheduler {
                 .or_default();
         }
         let stall_limit = watchdog::stall_limit(&plan.start);
-        self.events.emit(Event::QueueInit {
-            ms: self.events.since_start_ms(),
-            tasks: plan.start.len(),
-        });
+        self.events.emit(self.events.queue_init(plan.start.len()));
         let this = Arc::new(self);
         this.prefetch_components();
 

@@ -63,11 +63,28 @@ fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path,
         text.contains("async_task_quick_start") && text.contains("async_task_quick_done"),
         "{text}"
     );
-    // The run's event file is created before its first `_start`, and after
-    // the first prompt was drawn.
+    // The first `_start`, in wall-clock time, comes after the prompt was
+    // drawn (the marker is written as the prompt is expanded).
+    let lines = crate::support::parse_lines(&text);
+    let queue = lines
+        .iter()
+        .find(|line| line.name() == "async_queue_init")
+        .unwrap();
+    let start = lines
+        .iter()
+        .find(|line| line.name().ends_with("_start"))
+        .unwrap();
+    let ms = |line: &crate::support::Line| line.field("ms").parse::<f64>().unwrap();
+    let queue_us: f64 = queue.field("unix_us").parse().unwrap();
+    let start_us = queue_us + (ms(start) - ms(queue)) * 1000.0;
+    let prompt_us = born(&marker)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as f64;
     assert!(
-        born(&marker) <= born(&events),
-        "corral started before the first prompt"
+        prompt_us <= start_us,
+        "a task started {} us before the first prompt",
+        prompt_us - start_us
     );
 
     // The next prompt picks the result up, and nothing runs again.
