@@ -125,6 +125,11 @@ struct RunArgs {
     /// Refuse a manifest that changed since the last `corral ack`.
     #[arg(long)]
     require_ack: bool,
+    /// Wait MS milliseconds before starting anything; with --detach the wait
+    /// happens in the background. Lets a shell hook that runs before the
+    /// prompt is drawn (bash, fish) start corral without racing the prompt.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    defer_ms: u64,
     /// No live status line on a terminal: only the plain event lines.
     #[arg(long, short)]
     quiet: bool,
@@ -248,6 +253,9 @@ fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<E
             .map(|task| (task.label.clone(), task.timeout_ms));
         LiveStatus::new(timeouts.collect())
     });
+    if args.defer_ms > 0 && mode != Mode::Off {
+        std::thread::sleep(std::time::Duration::from_millis(args.defer_ms));
+    }
     let (events, writer) = Events::open(&target, args.events_format, tags, process_start, live)
         .map_err(|error| CliError::Failed(error.to_string()))?;
 

@@ -7,6 +7,10 @@
 
 use std::path::Path;
 
+/// How long a run started from a pre-prompt hook waits for the prompt to
+/// be drawn; its results arrive that much later.
+const PROMPT_DRAW_MS: u32 = 100;
+
 /// A shell corral can integrate with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {
@@ -23,6 +27,10 @@ pub fn snippet(shell: Shell, corral: &Path, manifest: &Path, results: &Path) -> 
         quote(&corral.display().to_string()),
         quote(&manifest.display().to_string())
     );
+    // bash and fish have no hook after the prompt is drawn, only before:
+    // the detached run waits until the prompt (command substitutions in it
+    // included) is on screen.
+    let deferred = format!("{start} --defer-ms {PROMPT_DRAW_MS}");
     let results = quote(&results.display().to_string());
     match shell {
         Shell::Zsh => format!(
@@ -67,8 +75,8 @@ _corral_prompt() {{
   done
   if (( ! _corral_started )); then
     _corral_started=1
-    # Detached: returns at once; the run starts after bash draws the prompt.
-    {start} </dev/null >/dev/null 2>&1
+    # Detached: returns at once; the run waits for the prompt to be drawn.
+    {deferred} </dev/null >/dev/null 2>&1
   fi
 }}
 PROMPT_COMMAND="_corral_prompt${{PROMPT_COMMAND:+; $PROMPT_COMMAND}}"
@@ -87,7 +95,7 @@ function _corral_prompt --on-event fish_prompt
     end
     if not set -q _corral_started
         set -g _corral_started 1
-        {start} </dev/null >/dev/null 2>&1
+        {deferred} </dev/null >/dev/null 2>&1
     end
 end
 "#,
