@@ -29,6 +29,10 @@ pub fn wasi_context<'a>(
     stderr: &Capture,
 ) -> Result<WasiCtx, Failure> {
     let mut builder = WasiCtxBuilder::new();
+    // Filesystem calls stay on tokio's blocking pool (wasmtime-wasi's
+    // default, `allow_blocking_current_thread(false)`): inline blocking
+    // would read files faster (the benchmark's P7), but a hung filesystem
+    // would then hold an executor thread where no timeout can end the task.
     builder
         .arg(&task.id)
         .args(&task.args)
