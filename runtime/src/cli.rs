@@ -619,11 +619,6 @@ fn list(manifest_path: &Path) -> Result<Exit, CliError> {
 fn build(manifest: &Manifest, only: &[String]) -> Result<(), CliError> {
     // Validates `only` the same way `run` does.
     let plan = Plan::new(manifest, only, |_| Some("1".into()))?;
-    let base = manifest
-        .path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let mut done = BTreeSet::new();
     for task in &plan.start {
         let Some(command) = &task.build else { continue };
@@ -634,7 +629,7 @@ fn build(manifest: &Manifest, only: &[String]) -> Result<(), CliError> {
         let status = Process::new("sh")
             .arg("-c")
             .arg(command)
-            .current_dir(base)
+            .current_dir(&manifest.dir)
             .status()
             .map_err(|error| CliError::Failed(format!("cannot run `sh -c {command}`: {error}")))?;
         if !status.success() {

@@ -53,6 +53,10 @@ pub struct Manifest {
     /// The manifest file, as given.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The absolute directory its relative paths (and `build` commands)
+    /// start from.
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// The `[runtime]` table with defaults applied.
@@ -278,6 +282,7 @@ impl Resolver<'_> {
             classes,
             tasks,
             path: path.to_path_buf(),
+            dir: self.base.to_path_buf(),
         }
     }
 
