@@ -451,18 +451,21 @@ fn ack(manifest_path: &Path) -> Result<Exit, CliError> {
 fn watch(manifest_path: &Path, events: Option<&Path>) -> Result<Exit, CliError> {
     // The manifest supplies the timeouts for the bars; a given event file
     // can still be watched without one.
-    let manifest = match (Manifest::load(manifest_path), events) {
-        (Ok(manifest), _) => Some(manifest),
-        (Err(_), Some(_)) => None,
+    let (manifest, events) = match (Manifest::load(manifest_path), events) {
+        (Ok(manifest), events) => {
+            let events = events.map_or_else(
+                || {
+                    manifest
+                        .runtime
+                        .state_path
+                        .join(detach::DEFAULT_EVENTS_FILE)
+                },
+                Path::to_path_buf,
+            );
+            (Some(manifest), events)
+        }
+        (Err(_), Some(events)) => (None, events.to_path_buf()),
         (Err(error), None) => return Err(error.into()),
-    };
-    let events = match (events, &manifest) {
-        (Some(events), _) => events.to_path_buf(),
-        (None, Some(manifest)) => manifest
-            .runtime
-            .state_path
-            .join(detach::DEFAULT_EVENTS_FILE),
-        (None, None) => unreachable!("a missing manifest without --events returned above"),
     };
     let timeouts = manifest
         .iter()
