@@ -1,41 +1,26 @@
 //! corral: run shell start-up work as sandboxed WebAssembly components.
 //!
-//! Data flows one way: [`Manifest`] -> [`Plan`] -> scheduler -> sandbox ->
-//! events -> exit code. The binary is a thin wrapper around [`Cli`].
+//! Data flows one way, one folder per stage:
+//! `manifest` -> `plan` -> `run` -> `sandbox` -> `events` -> exit code (in
+//! `cli`). Beside the pipeline, `views` read events back for people and
+//! `review` serves auditors. Each folder's module doc says what it owns and
+//! what it must not import. The binary is a thin wrapper around [`Cli`].
 
-mod ack;
-mod audit;
-mod bindings;
-mod cache;
-mod cancel;
-mod capture;
 mod cli;
-mod controls;
-mod detach;
+mod digest;
 mod durable;
-mod engine;
 mod events;
-mod host;
-mod limits;
-mod lock;
 mod manifest;
-mod outcome;
+mod mode;
 mod plan;
-mod policy;
-mod progress;
-mod report;
-mod results;
-mod run_view;
+mod review;
+mod run;
 mod sandbox;
-mod scheduler;
-mod shadow;
-mod shell_init;
-mod watch;
-mod watchdog;
+mod views;
 
-pub use cli::{Cli, CliError, Exit};
-pub use engine::{Compiled, Runtime};
-pub use events::{Event, EventFormat, Mode, Summary};
-pub use manifest::{Diagnostic, Manifest, ManifestError, Task};
-pub use outcome::{FailReason, Failure};
-pub use plan::Plan;
+pub use cli::{Cli, Exit};
+pub use events::{
+    DecodeError, Decoder, Event, FailReason, LogLevel, RawEvent, Summary, parse_line,
+};
+pub use manifest::{Manifest, ManifestError};
+pub use sandbox::Runtime;

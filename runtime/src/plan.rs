@@ -34,7 +34,7 @@ impl Plan {
         let selected = manifest
             .tasks
             .iter()
-            .filter(|task| only.is_empty() || only.contains(&task.id));
+            .filter(|task| only.is_empty() || only.iter().any(|id| **id == *task.id));
         for task in selected {
             match &task.feature_flag {
                 Some(flag) if !env(flag).as_deref().is_some_and(flag_is_on) => {

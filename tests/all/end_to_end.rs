@@ -44,8 +44,11 @@ fn shipped_manifest_runs_every_task_to_done() {
         let start = format!("async_task_{}_start", task.label);
         let done = format!("async_task_{}_done", task.label);
         let position = |name: &str| run.lines.iter().position(|line| line.name() == name);
+        let (Some(started), Some(finished)) = (position(&start), position(&done)) else {
+            panic!("{} has no _start or no _done:\n{}", task.id, run.stderr);
+        };
         assert!(
-            position(&start) < position(&done) && position(&done).is_some(),
+            started < finished,
             "{} must start then finish:\n{}",
             task.id,
             run.stderr

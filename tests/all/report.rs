@@ -1,7 +1,9 @@
 //! `corral report`: a run's timeline with one lane per task, coloured by
 //! outcome.
 
-use crate::support::{Fixture, probe_task};
+use corral::{Event, FailReason};
+
+use crate::support::{Fixture, decode_events, probe_task};
 
 #[test]
 fn a_report_has_one_lane_per_task_with_its_outcome() {
@@ -53,8 +55,37 @@ fn a_report_has_one_lane_per_task_with_its_outcome() {
             svg.contains("&lt;broken &amp; &quot;quoted&quot;&gt;"),
             "messages are escaped"
         );
-        assert!(svg.contains("d_skipped"), "skipped tasks are listed");
-        assert!(svg.contains("wall_ms"), "the summary is shown");
+        assert!(
+            svg.contains("skipped (feature flag off): d_skipped"),
+            "skipped tasks are listed"
+        );
+        // The header and every bar say what the event file says.
+        let text = std::fs::read_to_string(fixture.path().join(&events)).unwrap();
+        let mut durations = Vec::new();
+        for event in decode_events(&text) {
+            match event {
+                Event::Summary(s) => assert!(
+                    svg.contains(&format!(
+                        "corral run: total={} done={} fail={} timeout={} skipped={} wall_ms={:.1}",
+                        s.total, s.done, s.fail, s.timeout, s.skipped, s.wall_ms
+                    )),
+                    "{format}: header"
+                ),
+                Event::TaskDone { ms, .. } => durations.push(format!(">{ms:.2} ms<")),
+                Event::TaskFail { ms, reason, .. } => {
+                    let shown = match reason {
+                        FailReason::Timeout => "timeout".to_string(),
+                        other => other.to_string(),
+                    };
+                    durations.push(format!(">{shown} {ms:.2} ms<"));
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(durations.len(), 3, "{text}");
+        for duration in durations {
+            assert!(svg.contains(&duration), "{format}: no bar says {duration}");
+        }
     }
 }
 

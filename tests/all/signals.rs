@@ -82,6 +82,7 @@ fn kill_9_mid_run_leaves_whole_lines_and_whole_results() {
     fixture.manifest(&tasks);
     let first = fixture.corral(&["run"]);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let mut lines_checked = 0;
     for delay_ms in [0, 2, 5, 10, 20, 40] {
         let mut child = fixture
             .command(&["run", "--events", "events.jsonl", "--events-format", "json"])
@@ -96,12 +97,16 @@ fn kill_9_mid_run_leaves_whole_lines_and_whole_results() {
         // Every complete line parses; only a last, unterminated one may not.
         let complete = events.rsplit_once('\n').map_or("", |(whole, _)| whole);
         for line in complete.lines() {
-            serde_json::from_str::<serde_json::Value>(line)
-                .unwrap_or_else(|e| panic!("torn line after {delay_ms} ms: {line:?}: {e}"));
+            corral::Decoder::default()
+                .decode(line)
+                .unwrap_or_else(|e| panic!("torn line after {delay_ms} ms: {line:?}: {e}"))
+                .unwrap_or_else(|| panic!("not an event after {delay_ms} ms: {line:?}"));
+            lines_checked += 1;
         }
         for i in 0..8 {
             let result = fixture.corral(&["result", &format!("t{i}")]);
             assert_eq!(result.stdout, "segments\n", "after kill at {delay_ms} ms");
         }
     }
+    assert!(lines_checked > 0, "no kill left a complete line to check");
 }

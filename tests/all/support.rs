@@ -167,40 +167,27 @@ impl Run {
     }
 }
 
-/// Parses `SEGMENT`/`PERF_GUARD` lines; quoted values may contain spaces.
+/// The `SEGMENT` and `PERF_GUARD` lines of a run's output, split by
+/// corral's own event decoder (quoted values unescaped). Other output
+/// (tracing, build logs) is skipped; a malformed event line fails the test.
 pub fn parse_lines(text: &str) -> Vec<Line> {
     text.lines()
-        .filter_map(|line| {
-            let (kind, rest) = line.split_once(' ')?;
-            if kind != "SEGMENT" && kind != "PERF_GUARD" {
-                return None;
-            }
-            Some(Line {
-                kind: kind.to_string(),
-                fields: parse_fields(rest),
-            })
-        })
+        .filter_map(|line| corral::parse_line(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))
+        .filter(|raw| raw.kind == "SEGMENT" || raw.kind == "PERF_GUARD")
+        .map(|corral::RawEvent { kind, fields }| Line { kind, fields })
         .collect()
 }
 
-fn parse_fields(mut rest: &str) -> BTreeMap<String, String> {
-    let mut fields = BTreeMap::new();
-    while let Some((key, after)) = rest.split_once('=') {
-        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
-            let mut end = 0;
-            let bytes = quoted.as_bytes();
-            while end < bytes.len() && bytes[end] != b'"' {
-                end += if bytes[end] == b'\\' { 2 } else { 1 };
-            }
-            let end = end.min(quoted.len());
-            (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
-        } else {
-            after.split_once(' ').unwrap_or((after, ""))
-        };
-        fields.insert(key.trim().to_string(), value.to_string());
-        rest = next.trim_start();
-    }
-    fields
+/// Every event of a run's output, typed by corral's decoder.
+pub fn decode_events(text: &str) -> Vec<corral::Event> {
+    let mut decoder = corral::Decoder::default();
+    text.lines()
+        .filter_map(|line| {
+            decoder
+                .decode(line)
+                .unwrap_or_else(|e| panic!("{e}: {line:?}"))
+        })
+        .collect()
 }
 
 /// Each task's `[start, end]` in ms since process start, from its `_start`

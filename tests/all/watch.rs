@@ -119,3 +119,39 @@ fn run_on_a_terminal_shows_a_live_status_line_then_only_event_lines() {
         screen.contains("QUIET-EXITED")
     });
 }
+
+/// The status line is fed typed events, so JSON lines get it too.
+#[test]
+fn json_events_on_a_terminal_also_get_the_live_status_line() {
+    if !available(&["tmux"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "[runtime]\nmax_timeout_ms = 5000\n{}{}",
+        probe_task("quick", &["ok"], ""),
+        probe_task("slow", &["sleep", "2500"], "timeout_ms = 5000"),
+    ));
+    let home = fixture.path().display().to_string();
+    let cache = shared_cache_dir().display().to_string();
+    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
+    let tmux = Tmux::start(
+        fixture.path(),
+        &format!("sh -c '{corral} run --events-format json; echo RUN-EXITED; sleep 30'"),
+        &[
+            ("HOME", &home),
+            ("TERM", "xterm"),
+            ("PATH", "/usr/bin:/bin"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    let screen = tmux.wait_for(LIMIT, "the live status line", |screen| {
+        screen.contains("corral: running slow")
+    });
+    assert!(screen.contains("\"event\":\"segment\""), "{screen}");
+    assert!(screen.contains("done 1 failed 0"), "{screen}");
+    let screen = tmux.wait_for(LIMIT, "the run to end", |screen| {
+        screen.contains("RUN-EXITED")
+    });
+    assert!(!screen.contains("corral: running"), "{screen}");
+}

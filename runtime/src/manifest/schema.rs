@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use super::names::Name;
 use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
@@ -112,38 +114,6 @@ impl Access {
         match self {
             Access::Ro => "ro",
             Access::Rw => "rw",
-        }
-    }
-}
-
-/// A task id, label, class or phase: `[a-z0-9_]+`, so it can be embedded in
-/// segment names and file names as is.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Name(String);
-
-impl Name {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_valid(text: &str) -> bool {
-        !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    }
-}
-
-impl<'de> Deserialize<'de> for Name {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if Name::is_valid(&text) {
-            Ok(Name(text))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "{text:?} is not a valid name: use only lowercase letters, digits and `_`"
-            )))
         }
     }
 }

@@ -1,0 +1,42 @@
+//! `corral list`: one line per task with its budgets, class, flag and grants.
+
+use std::path::Path;
+
+use super::exit::{CliError, Exit};
+use crate::manifest::Manifest;
+
+pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    println!(
+        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants",
+        "id", "priority", "class", "timeout", "fuel", "memory", "retries"
+    );
+    for task in &manifest.tasks {
+        let grants: Vec<String> = task
+            .dirs
+            .iter()
+            .map(|dir| format!("{}={}:{}", dir.guest, dir.host, dir.mode.as_str()))
+            .collect();
+        let flag = task
+            .feature_flag
+            .as_ref()
+            .map(|flag| format!("  (if {flag})"))
+            .unwrap_or_default();
+        println!(
+            "{:<24} {:<9} {:<6} {:>6}ms {:>14} {:>5}MB {:>7}  {}{flag}",
+            task.id.as_str(),
+            task.priority.as_str(),
+            task.class.as_deref().unwrap_or("-"),
+            task.timeout_ms,
+            task.fuel,
+            task.memory_mb,
+            task.retries,
+            if grants.is_empty() {
+                "-".to_string()
+            } else {
+                grants.join(" ")
+            },
+        );
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,123 @@
+//! The `corral` command line: arguments, one file per command, and the one
+//! mapping from errors to exit codes (`exit`). It is the only stage that
+//! knows about clap, the process's signals and exit codes.
+
+mod ack;
+mod args;
+mod audit;
+mod build;
+mod check;
+mod detach;
+mod enable;
+mod exit;
+mod list;
+mod lock;
+mod policy;
+mod report;
+mod result;
+mod run;
+mod shell_init;
+mod signals;
+mod watch;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::{CliError, Exit};
+
+/// Run shell start-up work as sandboxed WebAssembly components, within hard
+/// budgets, with exactly the files each task was granted.
+#[derive(Debug, Parser)]
+#[command(name = "corral", version)]
+pub struct Cli {
+    /// The task manifest.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "manifest.toml"
+    )]
+    manifest: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the manifest's tasks concurrently and report segment events.
+    Run(run::RunArgs),
+    /// Validate the manifest and its components; print the manifest checksum.
+    Check,
+    /// List the manifest's tasks with their budgets and grants.
+    List,
+    /// Run each task's `build` command.
+    Build {
+        /// Build only this task (repeatable).
+        #[arg(long, value_name = "ID")]
+        only: Vec<String>,
+    },
+    /// Print the result stored by the last successful run of a task.
+    Result {
+        /// The task's id.
+        id: String,
+    },
+    /// Re-enable runs after the watchdog turned them off.
+    Enable,
+    /// Show what every task may do, and flag what a reviewer should look at.
+    Audit {
+        /// Print the audit as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Instead, list what changed since OLD_MANIFEST (tasks, grants, budgets).
+        #[arg(long, value_name = "OLD_MANIFEST")]
+        diff: Option<PathBuf>,
+    },
+    /// Write each component's sha256 pin into the manifest.
+    Lock,
+    /// Record the manifest as reviewed, for `require_ack`.
+    Ack,
+    /// Follow a running or finished run in a terminal view (q quits).
+    Watch {
+        /// The run's event file (default: STATE_DIR/last-run.events, where
+        /// `run --detach` writes).
+        #[arg(long, value_name = "PATH")]
+        events: Option<PathBuf>,
+    },
+    /// Draw a run's timeline (one lane per task) from its event file.
+    Report {
+        /// The run's event file (`--events PATH`, either format).
+        events: PathBuf,
+        /// Where to write the SVG.
+        #[arg(long, value_name = "PATH", default_value = "timeline.svg")]
+        out: PathBuf,
+    },
+    /// Print a snippet for a shell's rc file that runs the tasks once per
+    /// shell, after the first prompt, and exposes their results.
+    ShellInit {
+        #[arg(value_enum)]
+        shell: shell_init::Shell,
+    },
+}
+
+impl Cli {
+    /// Runs the chosen command. `process_start` anchors event times.
+    pub fn execute(self, process_start: Instant) -> Result<Exit, CliError> {
+        let manifest = self.manifest.as_path();
+        match &self.command {
+            Command::Run(args) => run::run(manifest, args, process_start),
+            Command::Check => check::check(manifest),
+            Command::List => list::list(manifest),
+            Command::Build { only } => build::build_command(manifest, only),
+            Command::Result { id } => result::result(manifest, id),
+            Command::Enable => enable::enable(manifest),
+            Command::Audit { json, diff } => audit::audit(manifest, *json, diff.as_deref()),
+            Command::Lock => lock::lock(manifest),
+            Command::Ack => ack::ack(manifest),
+            Command::ShellInit { shell } => shell_init::shell_init(manifest, *shell),
+            Command::Watch { events } => watch::watch(manifest, events.as_deref()),
+            Command::Report { events, out } => report::report(events, out),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! `corral run`: plan the manifest's tasks, run them on a tokio executor
+//! until they end or a signal cancels them, and turn the outcome into an
+//! exit code.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::args::{FormatArg, ModeArg};
+use super::detach;
+use super::exit::{CliError, Exit};
+use super::policy::{self, Policy};
+use super::{build, signals};
+use crate::durable::create_private_dir;
+use crate::events::{Event, EventFormat, EventTarget, Events, Overlay, RunTags};
+use crate::manifest::Manifest;
+use crate::mode::Mode;
+use crate::plan::Plan;
+use crate::run::cancel::Cancel;
+use crate::run::controls::Controls;
+use crate::run::scheduler::{RunSettings, Scheduler};
+use crate::run::watchdog;
+use crate::sandbox::Runtime;
+use crate::views::status_line::LiveStatus;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run only this task (repeatable).
+    #[arg(long, value_name = "ID")]
+    only: Vec<String>,
+    /// `on` runs tasks; `shadow` runs them on throw-away copies of their rw
+    /// grants and stores no results; `off` starts nothing.
+    #[arg(long, value_enum, env = "CORRAL_MODE", default_value = "on")]
+    mode: ModeArg,
+    /// Lower the manifest's global concurrency cap for this run.
+    #[arg(long, value_name = "N", env = "CORRAL_MAX_CONCURRENCY")]
+    max_concurrency: Option<u32>,
+    /// Write events to PATH, or to stdout with `-` (default: stderr).
+    #[arg(long, value_name = "PATH|-")]
+    events: Option<String>,
+    /// Event line format.
+    #[arg(long, value_enum, default_value = "segment")]
+    events_format: FormatArg,
+    /// Run the tasks' `build` commands first.
+    #[arg(long)]
+    build: bool,
+    /// Refuse any task whose component has no sha256 pin.
+    #[arg(long)]
+    locked: bool,
+    /// Refuse a manifest that changed since the last `corral ack`.
+    #[arg(long)]
+    require_ack: bool,
+    /// Wait MS milliseconds before starting anything; with --detach the wait
+    /// happens in the background. Lets a shell hook that runs before the
+    /// prompt is drawn (bash, fish) start corral without racing the prompt.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    defer_ms: u64,
+    /// No live status line on a terminal: only the plain event lines.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Return at once and finish the run in the background, detached from
+    /// the terminal; events go to the --events file (default
+    /// STATE_DIR/last-run.events).
+    #[arg(long)]
+    detach: bool,
+}
+
+pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
+    let manifest = Manifest::load(manifest_path)?;
+    if args.detach {
+        return run_detached(&manifest, args);
+    }
+    let controls = Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
+    let mut mode = Mode::from(args.mode);
+    if mode != Mode::Off
+        && let Some(sentinel) = watchdog::tripped(&manifest.runtime.state_path)
+    {
+        eprintln!(
+            "corral: the watchdog stopped an earlier run ({}); running as --mode off until `corral enable`",
+            sentinel.trim()
+        );
+        mode = Mode::Off;
+    }
+    let runs_tasks = mode != Mode::Off;
+    if args.build && runs_tasks {
+        build::build(&manifest, &args.only)?;
+    }
+    let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
+    if runs_tasks {
+        manifest.check_files()?;
+        let policy = Policy {
+            locked: args.locked,
+            require_ack: args.require_ack,
+        };
+        policy::enforce(&manifest, &plan, policy)?;
+    }
+    let tags = RunTags {
+        phase: manifest.runtime.phase.to_string(),
+        mode,
+    };
+    let target = args
+        .events
+        .as_deref()
+        .map(EventTarget::from_arg)
+        .unwrap_or_default();
+    let overlay = (runs_tasks && !args.quiet && target == EventTarget::Stderr)
+        .then(|| live_status(&plan))
+        .flatten();
+    if args.defer_ms > 0 && runs_tasks {
+        std::thread::sleep(std::time::Duration::from_millis(args.defer_ms));
+    }
+    let format = EventFormat::from(args.events_format);
+    let (events, writer) = Events::open(&target, format, tags, process_start, overlay)
+        .map_err(|error| CliError::Usage(error.to_string()))?;
+
+    let outcome = if runs_tasks {
+        run_plan(&manifest, plan, args, mode, controls, &events)
+    } else {
+        events.emit(events.queue_init(0));
+        Ok(Exit::Success)
+    };
+    drop(events);
+    writer
+        .finish()
+        .map_err(|error| CliError::internal("writing events failed", error))?;
+    outcome
+}
+
+/// The live status line, when stderr is a terminal that can redraw it.
+fn live_status(plan: &Plan) -> Option<Box<dyn Overlay>> {
+    let capable = std::io::stderr().is_terminal()
+        && std::env::var("TERM").map_or(true, |term| term != "dumb");
+    let timeouts: HashMap<String, u64> = plan
+        .start
+        .iter()
+        .map(|task| (task.label.to_string(), task.timeout_ms))
+        .collect();
+    capable.then(|| Box::new(LiveStatus::new(timeouts)) as Box<dyn Overlay>)
+}
+
+/// Validates what can be validated here, so mistakes still reach the
+/// terminal, then hands the run to a detached copy of this process.
+fn run_detached(manifest: &Manifest, args: &RunArgs) -> Result<Exit, CliError> {
+    Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
+    Plan::new(manifest, &args.only, |name| std::env::var(name).ok())?;
+    let events_file = match args.events.as_deref().map(EventTarget::from_arg) {
+        Some(EventTarget::File(_)) => None,
+        _ => {
+            let state = &manifest.runtime.state_path;
+            create_private_dir(state).map_err(|error| {
+                CliError::internal(format!("cannot create {}", state.display()), error)
+            })?;
+            Some(state.join(detach::DEFAULT_EVENTS_FILE))
+        }
+    };
+    let mut command_line: Vec<_> = std::env::args_os().collect();
+    if events_file.is_some() {
+        command_line = detach::without_events_arg(command_line);
+    }
+    detach::spawn_detached(&command_line, events_file.as_deref())
+        .map_err(|error| CliError::internal("cannot start the detached run", error))?;
+    Ok(Exit::Success)
+}
+
+/// Runs the plan on a multi-threaded executor (guests run in parallel, one
+/// per worker) until it ends or a signal cancels it, then emits the summary.
+fn run_plan(
+    manifest: &Manifest,
+    plan: Plan,
+    args: &RunArgs,
+    mode: Mode,
+    controls: Controls,
+    events: &Events,
+) -> Result<Exit, CliError> {
+    prepare_state_dirs(manifest)?;
+    let max_concurrency = args
+        .max_concurrency
+        .map_or(manifest.runtime.max_concurrency, |cap| {
+            cap.clamp(1, manifest.runtime.max_concurrency)
+        });
+    let runtime =
+        Runtime::new().map_err(|error| CliError::internal("cannot start wasmtime", error))?;
+    // One worker per guest that can run at once, up to the cores: a guest
+    // occupies its worker while it runs, and idle workers only cost start-up.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores
+        .min(max_concurrency as usize)
+        .min(plan.start.len())
+        .max(1);
+    let executor = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_time()
+        .enable_io()
+        .build()
+        .map_err(|error| CliError::internal("cannot start the executor", error))?;
+    let cancel = Cancel::default();
+    let settings = RunSettings {
+        mode,
+        max_concurrency,
+        controls,
+        cancel: cancel.clone(),
+    };
+    let scheduler = Scheduler::new(runtime, manifest, events.clone(), settings);
+    let (outcome, signal) = executor.block_on(async {
+        let signals = tokio::spawn(signals::cancel_on_signal(cancel));
+        let outcome = scheduler.run(plan).await;
+        signals.abort();
+        (outcome, signals.await.ok().flatten())
+    });
+    let mut summary = outcome.summary;
+    summary.wall_ms = events.since_start_ms();
+    events.emit(Event::Summary(summary.clone()));
+    // Guests blocked in host calls were abandoned at their timeout; do not
+    // wait for their blocking threads.
+    executor.shutdown_background();
+    Ok(match signal {
+        Some(exit) => exit,
+        None if outcome.integrity_failures > 0 => Exit::Refused,
+        None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
+        None => Exit::Success,
+    })
+}
+
+/// Creates the `rw` grants that live inside `state_dir`: corral's own state,
+/// made on first use and readable only by the user.
+fn prepare_state_dirs(manifest: &Manifest) -> Result<(), CliError> {
+    for task in &manifest.tasks {
+        for dir in task.dirs.iter().filter(|dir| manifest.is_state_grant(dir)) {
+            create_private_dir(&dir.host_path).map_err(|error| {
+                CliError::internal(
+                    format!(
+                        "cannot create state directory {} for task {}",
+                        dir.host_path.display(),
+                        task.id
+                    ),
+                    error,
+                )
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! What a run reports: one [`Event`] per thing that happened.
+
+use super::reason::FailReason;
+use crate::mode::Mode;
+
+/// A guest log level, mirrored from the WIT `level` enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for LogLevel {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        [
+            LogLevel::Trace,
+            LogLevel::Debug,
+            LogLevel::Info,
+            LogLevel::Warn,
+            LogLevel::Error,
+        ]
+        .into_iter()
+        .find(|level| level.as_str() == text)
+        .ok_or_else(|| format!("unknown log level {text:?}"))
+    }
+}
+
+/// Counts for the closing `PERF_GUARD` line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    pub total: u32,
+    pub done: u32,
+    pub fail: u32,
+    pub timeout: u32,
+    pub skipped: u32,
+    pub accumulated_ms: f64,
+    pub wall_ms: f64,
+}
+
+/// One thing that happened in a run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    QueueInit {
+        ms: f64,
+        tasks: usize,
+        /// Wall-clock time of the event, in microseconds since the Unix
+        /// epoch, so runs can be lined up with other processes (a shell's
+        /// prompt, say).
+        unix_us: u64,
+    },
+    TaskStart {
+        label: String,
+        ms: f64,
+    },
+    TaskDone {
+        label: String,
+        ms: f64,
+        attempts: u32,
+        fuel: u64,
+    },
+    TaskFail {
+        label: String,
+        ms: f64,
+        attempts: u32,
+        reason: FailReason,
+        message: String,
+    },
+    /// A task whose feature flag is off: never started.
+    TaskSkipped {
+        label: String,
+        flag: String,
+    },
+    /// A guest's own `segment-start`/`segment-end` pair.
+    SubSegment {
+        label: String,
+        name: String,
+        ms: f64,
+    },
+    Log {
+        label: String,
+        level: LogLevel,
+        message: String,
+    },
+    Progress {
+        label: String,
+        done: u64,
+        total: u64,
+    },
+    /// The run stalled in the host; the listed tasks are being cancelled.
+    Watchdog {
+        stalled_ms: f64,
+        tasks: Vec<String>,
+    },
+    Summary(Summary),
+}
+
+/// Fields every segment line carries.
+#[derive(Clone, Debug)]
+pub struct RunTags {
+    pub phase: String,
+    pub mode: Mode,
+}

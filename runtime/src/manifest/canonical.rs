@@ -1,0 +1,73 @@
+//! The canonical form: what the manifest checksum covers and what
+//! acknowledgements and `audit --diff` compare.
+//!
+//! It is written out here field by field, apart from the model, so that a
+//! field added to the model cannot change it by accident. Its rules:
+//! the manifest parsed, defaults applied, paths as written; serialised as
+//! compact JSON with keys sorted. Every key of schema version 1 is present
+//! (`null` when unset). A key added later stays out when it is unset, so a
+//! manifest that does not use it keeps its checksum.
+
+use serde_json::{Map, Value, json};
+
+use super::model::{DirGrant, Manifest, Task};
+use crate::digest::sha256_hex;
+
+impl Manifest {
+    /// The sha256 of the canonical form. Comments, whitespace, key order and
+    /// spelled-out defaults do not change it; any change of meaning does.
+    pub fn checksum(&self) -> String {
+        sha256_hex(self.canonical().to_string())
+    }
+
+    /// The canonical form as a JSON value.
+    pub fn canonical(&self) -> Value {
+        let runtime = &self.runtime;
+        let classes: Map<String, Value> = self
+            .classes
+            .iter()
+            .map(|(name, cap)| (name.to_string(), json!(cap)))
+            .collect();
+        json!({
+            "version": self.version,
+            "runtime": {
+                "max_concurrency": runtime.max_concurrency,
+                "max_timeout_ms": runtime.max_timeout_ms,
+                "phase": runtime.phase.as_str(),
+                "state_dir": runtime.state_dir,
+                "require_ack": runtime.require_ack,
+            },
+            "classes": classes,
+            "task": self.tasks.iter().map(task).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn task(task: &Task) -> Value {
+    json!({
+        "id": task.id.as_str(),
+        "rationale": task.rationale,
+        "label": task.label.as_str(),
+        "priority": task.priority.as_str(),
+        "component": task.component,
+        "sha256": task.sha256.as_ref().map(|pin| pin.as_str()),
+        "build": task.build,
+        "timeout_ms": task.timeout_ms,
+        "fuel": task.fuel,
+        "memory_mb": task.memory_mb,
+        "retries": task.retries,
+        "feature_flag": task.feature_flag,
+        "class": task.class.as_ref().map(|class| class.as_str()),
+        "args": task.args,
+        "env": task.env,
+        "dir": task.dirs.iter().map(grant).collect::<Vec<_>>(),
+    })
+}
+
+fn grant(dir: &DirGrant) -> Value {
+    json!({
+        "host": dir.host,
+        "guest": dir.guest,
+        "mode": dir.mode.as_str(),
+    })
+}

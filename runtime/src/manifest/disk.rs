@@ -1,0 +1,60 @@
+//! What a manifest names on disk: each component file and each granted
+//! host directory. Checked apart from loading, so that `corral build` can
+//! run before the components exist.
+
+use super::diagnostic::{Diagnostic, ManifestError};
+use super::model::Manifest;
+
+impl Manifest {
+    /// Checks what lives on disk: each component file and each granted
+    /// host directory. A `rw` grant inside `state_dir` may be missing: it is
+    /// corral's own state and is created on first run.
+    pub fn check_files(&self) -> Result<(), ManifestError> {
+        let mut diagnostics = Vec::new();
+        let at = |line: usize, key: &str, message: String, help: &str| Diagnostic {
+            file: self.path.clone(),
+            line,
+            key: key.to_string(),
+            message,
+            help: help.to_string(),
+        };
+        for task in &self.tasks {
+            if !task.component_path.is_file() {
+                diagnostics.push(at(
+                    task.line,
+                    "task.component",
+                    format!(
+                        "task {}: component {} does not exist",
+                        task.id,
+                        task.component_path.display()
+                    ),
+                    if task.build.is_some() {
+                        "build it first: `corral build` or `corral run --build`"
+                    } else {
+                        "build the component, or fix the path (relative to the manifest)"
+                    },
+                ));
+            }
+            for dir in &task.dirs {
+                if dir.host_path.is_dir() || self.is_state_grant(dir) {
+                    continue;
+                }
+                diagnostics.push(at(
+                    dir.line,
+                    "task.dir.host",
+                    format!(
+                        "task {}: host directory {} does not exist",
+                        task.id,
+                        dir.host_path.display()
+                    ),
+                    "create the directory, or fix the path (relative to the manifest)",
+                ));
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(ManifestError::Invalid(diagnostics))
+        }
+    }
+}

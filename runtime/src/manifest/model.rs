@@ -1,0 +1,93 @@
+//! The manifest as corral uses it: validated, defaults applied, paths
+//! resolved. What is "as written" is kept beside the resolved value, for
+//! audits and the canonical form.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::names::{Name, Pin};
+use super::schema::{Access, Priority};
+
+/// A validated manifest with defaults applied.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub version: i64,
+    pub runtime: RuntimeConfig,
+    /// Concurrency classes and their caps.
+    pub classes: BTreeMap<Name, u32>,
+    pub tasks: Vec<Task>,
+    /// The manifest file, as given.
+    pub path: PathBuf,
+    /// The absolute directory its relative paths (and `build` commands)
+    /// start from.
+    pub dir: PathBuf,
+}
+
+/// The `[runtime]` table with defaults applied.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    pub max_concurrency: u32,
+    pub max_timeout_ms: u64,
+    pub phase: Name,
+    /// As written; see [`RuntimeConfig::state_path`] for the resolved path.
+    pub state_dir: String,
+    pub state_path: PathBuf,
+    /// Refuse to run a manifest that changed since `corral ack`.
+    pub require_ack: bool,
+}
+
+/// One `[[task]]` with defaults applied and paths resolved.
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: Name,
+    pub rationale: String,
+    /// Base name of the task's segments.
+    pub label: Name,
+    pub priority: Priority,
+    /// As written; see [`Task::component_path`] for the resolved path.
+    pub component: String,
+    pub component_path: PathBuf,
+    pub sha256: Option<Pin>,
+    pub build: Option<String>,
+    pub timeout_ms: u64,
+    pub fuel: u64,
+    pub memory_mb: u64,
+    pub retries: u32,
+    pub feature_flag: Option<String>,
+    pub class: Option<Name>,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub dirs: Vec<DirGrant>,
+    /// Line of the task's `[[task]]` header, for later diagnostics.
+    pub line: usize,
+}
+
+/// One `[[task.dir]]`: a host directory visible to the guest.
+#[derive(Clone, Debug)]
+pub struct DirGrant {
+    /// As written; see [`DirGrant::host_path`] for the resolved path.
+    pub host: String,
+    pub host_path: PathBuf,
+    pub guest: String,
+    pub mode: Access,
+    pub line: usize,
+}
+
+impl Task {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+impl Manifest {
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|task| *task.id == *id)
+    }
+
+    /// Whether a grant is a `rw` directory inside corral's own state
+    /// directory, which corral creates on demand.
+    pub fn is_state_grant(&self, dir: &DirGrant) -> bool {
+        dir.mode == Access::Rw && dir.host_path.starts_with(&self.runtime.state_path)
+    }
+}

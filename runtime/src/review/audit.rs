@@ -1,0 +1,253 @@
+//! `corral audit`: what each task may do, and what a reviewer should look at.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::manifest::{Access, Manifest, Task};
+use crate::sandbox::Runtime;
+
+/// The audit of one manifest.
+#[derive(Debug, Serialize)]
+pub struct Audit {
+    pub manifest: String,
+    pub checksum: String,
+    pub tasks: Vec<TaskAudit>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TaskAudit {
+    pub id: String,
+    pub priority: &'static str,
+    pub class: Option<String>,
+    pub timeout_ms: u64,
+    pub fuel: u64,
+    pub memory_mb: u64,
+    pub retries: u32,
+    pub feature_flag: Option<String>,
+    pub env_keys: Vec<String>,
+    pub grants: Vec<GrantAudit>,
+    pub component: String,
+    /// The component's actual sha256, if it could be read.
+    pub sha256: Option<String>,
+    pub pinned: bool,
+    /// Interfaces the component imports, if it could be compiled.
+    pub imports: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GrantAudit {
+    pub guest: String,
+    pub host: PathBuf,
+    pub mode: &'static str,
+}
+
+/// Something a reviewer should look at.
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub task: String,
+    /// A stable name for the rule, for tools.
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// Audits `manifest`: loads each component to list its imports and checks
+/// every rule. Reading components is blocking work.
+pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
+    let mut findings = Vec::new();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut tasks = Vec::new();
+    for task in &manifest.tasks {
+        let mut report = TaskAudit {
+            id: task.id.to_string(),
+            priority: task.priority.as_str(),
+            class: task.class.as_ref().map(ToString::to_string),
+            timeout_ms: task.timeout_ms,
+            fuel: task.fuel,
+            memory_mb: task.memory_mb,
+            retries: task.retries,
+            feature_flag: task.feature_flag.clone(),
+            env_keys: task.env.keys().cloned().collect(),
+            grants: task
+                .dirs
+                .iter()
+                .map(|dir| GrantAudit {
+                    guest: dir.guest.clone(),
+                    host: dir.host_path.clone(),
+                    mode: dir.mode.as_str(),
+                })
+                .collect(),
+            component: task.component_path.display().to_string(),
+            sha256: None,
+            pinned: task.sha256.is_some(),
+            imports: Vec::new(),
+        };
+        let mut finding = |rule, message: String| {
+            findings.push(Finding {
+                task: task.id.to_string(),
+                rule,
+                message,
+            })
+        };
+        match runtime.compile(
+            &task.component_path,
+            task.sha256.as_ref().map(|pin| pin.as_str()),
+        ) {
+            Ok(compiled) => {
+                report.imports = runtime.imports(&compiled.component);
+                report.sha256 = Some(compiled.sha256);
+                if let Err(failure) = runtime.link(&task.component_path, &compiled.component) {
+                    finding("unprovided-import", failure.message);
+                }
+                let uses_files = report
+                    .imports
+                    .iter()
+                    .any(|name| name.starts_with("wasi:filesystem/"));
+                if uses_files && task.dirs.is_empty() {
+                    finding(
+                        "filesystem-without-grants",
+                        "imports wasi:filesystem but has no directory grants".into(),
+                    );
+                }
+            }
+            Err(failure) => finding("component", failure.to_string()),
+        }
+        for dir in &task.dirs {
+            if !dir.host_path.exists() && !manifest.is_state_grant(dir) {
+                finding(
+                    "missing-grant",
+                    format!(
+                        "{} grants {}, which does not exist",
+                        dir.guest,
+                        dir.host_path.display()
+                    ),
+                );
+            }
+            if dir.mode == Access::Rw {
+                let broad = dir.host_path == Path::new("/")
+                    || home
+                        .as_ref()
+                        .is_some_and(|home| home.starts_with(&dir.host_path));
+                if broad {
+                    finding(
+                        "rw-broad",
+                        format!(
+                            "{} is a read-write grant over {}, which holds the user's home or the whole system",
+                            dir.guest,
+                            dir.host_path.display()
+                        ),
+                    );
+                }
+            }
+        }
+        tasks.push(report);
+    }
+    findings.extend(overlapping_rw_grants(&manifest.tasks));
+    Audit {
+        manifest: manifest.path.display().to_string(),
+        checksum: manifest.checksum(),
+        tasks,
+        findings,
+    }
+}
+
+/// A rw grant that overlaps a grant of another task: two tasks can then
+/// race on, or read what the other writes in, the same files.
+fn overlapping_rw_grants(tasks: &[Task]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        for dir in task.dirs.iter().filter(|dir| dir.mode == Access::Rw) {
+            for other in tasks
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, t)| t)
+            {
+                for theirs in &other.dirs {
+                    let overlap = dir.host_path.starts_with(&theirs.host_path)
+                        || theirs.host_path.starts_with(&dir.host_path);
+                    if overlap {
+                        findings.push(Finding {
+                            task: task.id.to_string(),
+                            rule: "rw-overlap",
+                            message: format!(
+                                "read-write grant {} ({}) overlaps {}'s {} grant {}",
+                                dir.guest,
+                                dir.host_path.display(),
+                                other.id,
+                                theirs.mode.as_str(),
+                                theirs.host_path.display()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    findings
+}
+
+impl Audit {
+    /// The report for people.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "manifest {} (checksum {})",
+            self.manifest, self.checksum
+        );
+        for task in &self.tasks {
+            let _ = writeln!(out, "\ntask {}", task.id);
+            let _ = writeln!(
+                out,
+                "  priority={} class={} timeout_ms={} fuel={} memory_mb={} retries={} flag={}",
+                task.priority,
+                task.class.as_deref().unwrap_or("-"),
+                task.timeout_ms,
+                task.fuel,
+                task.memory_mb,
+                task.retries,
+                task.feature_flag.as_deref().unwrap_or("-"),
+            );
+            let _ = writeln!(
+                out,
+                "  component {} sha256={} ({})",
+                task.component,
+                task.sha256.as_deref().unwrap_or("unreadable"),
+                if task.pinned { "pinned" } else { "not pinned" }
+            );
+            let env = if task.env_keys.is_empty() {
+                "-".to_string()
+            } else {
+                task.env_keys.join(" ")
+            };
+            let _ = writeln!(out, "  env keys: {env}");
+            for grant in &task.grants {
+                let _ = writeln!(
+                    out,
+                    "  grant {} {} <- {}",
+                    grant.mode,
+                    grant.guest,
+                    grant.host.display()
+                );
+            }
+            if !task.imports.is_empty() {
+                let _ = writeln!(out, "  imports: {}", task.imports.join(" "));
+            }
+        }
+        let mut by_task: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        for finding in &self.findings {
+            by_task.entry(&finding.task).or_default().push(finding);
+        }
+        let _ = writeln!(out, "\nfindings: {}", self.findings.len());
+        for (task, findings) in by_task {
+            for finding in findings {
+                let _ = writeln!(out, "  {task}: {}: {}", finding.rule, finding.message);
+            }
+        }
+        out
+    }
+}

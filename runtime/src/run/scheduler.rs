@@ -1,0 +1,345 @@
+//! The run queue: priorities, global and per-class caps, retries, the
+//! watchdog, and exactly one terminal event for every task that starts.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::events::{Event, Events, FailReason, Failure, Summary};
+use crate::manifest::{Access, Manifest, Task};
+use crate::mode::Mode;
+use crate::plan::Plan;
+use crate::run::cancel::Cancel;
+use crate::run::components::Components;
+use crate::run::controls::Controls;
+use crate::run::queue::Queue;
+use crate::run::results::ResultStore;
+use crate::run::retry;
+use crate::run::shadow::scratch_copy;
+use crate::run::watchdog;
+use crate::sandbox::Runtime;
+use crate::sandbox::attempt::{self, Attempt, Completed};
+use crate::sandbox::policy::Grant;
+
+/// How a run is carried out, besides the manifest.
+pub struct RunSettings {
+    pub mode: Mode,
+    pub max_concurrency: u32,
+    pub controls: Controls,
+    pub cancel: Cancel,
+}
+
+/// Everything the tasks of one run share.
+pub struct Scheduler {
+    runtime: Arc<Runtime>,
+    events: Events,
+    results: ResultStore,
+    state_dir: PathBuf,
+    settings: RunSettings,
+    class_caps: HashMap<String, usize>,
+    components: Components,
+    /// Milliseconds since `started` at the last sign of life of any task.
+    last_progress_ms: AtomicU64,
+    started: Instant,
+}
+
+/// What a run reports besides its summary line.
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// Tasks refused because their component did not match its pin.
+    pub integrity_failures: u32,
+}
+
+/// How one task ended.
+struct TaskEnd {
+    ms: f64,
+    failure: Option<FailReason>,
+}
+
+impl Scheduler {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        manifest: &Manifest,
+        events: Events,
+        settings: RunSettings,
+    ) -> Self {
+        Scheduler {
+            runtime,
+            events,
+            results: ResultStore::new(&manifest.runtime.state_path),
+            state_dir: manifest.runtime.state_path.clone(),
+            settings,
+            class_caps: manifest
+                .classes
+                .iter()
+                .map(|(name, cap)| (name.to_string(), *cap as usize))
+                .collect(),
+            components: Components::default(),
+            last_progress_ms: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs the plan to the end (or until cancelled) and returns the counts.
+    pub async fn run(mut self, plan: Plan) -> RunOutcome {
+        let mut integrity_failures = 0;
+        let mut summary = Summary {
+            skipped: plan.skip.len() as u32,
+            ..Summary::default()
+        };
+        for (task, flag) in &plan.skip {
+            self.events.emit(Event::TaskSkipped {
+                label: task.label.to_string(),
+                flag: flag.clone(),
+            });
+        }
+        for task in &plan.start {
+            self.components.expect(task);
+        }
+        let stall_limit = watchdog::stall_limit(&plan.start);
+        self.events.emit(self.events.queue_init(plan.start.len()));
+        let this = Arc::new(self);
+        this.components.prefetch(&this.runtime);
+
+        let mut queue = Queue::new(
+            plan.start,
+            this.settings.max_concurrency as usize,
+            this.class_caps.clone(),
+        );
+        let mut running = JoinSet::new();
+        let mut in_flight: HashMap<tokio::task::Id, Task> = HashMap::new();
+        loop {
+            // Start, in priority order, every queued task whose caps allow;
+            // once the run is cancelled, nothing more starts.
+            while !this.settings.cancel.is_cancelled()
+                && let Some(task) = queue.next()
+            {
+                this.mark_progress();
+                // `_start` is emitted here, as the slot is granted, so start
+                // events appear in scheduling (priority) order.
+                let start_ms = this.events.since_start_ms();
+                let started = Instant::now();
+                this.events.emit(Event::TaskStart {
+                    label: task.label.to_string(),
+                    ms: start_ms,
+                });
+                let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started));
+                in_flight.insert(handle.id(), task);
+            }
+            if queue.running() == 0 {
+                break;
+            }
+            let joined = tokio::select! {
+                joined = running.join_next_with_id() => joined,
+                () = this.stalled(stall_limit), if !this.settings.controls.disable_watchdog => {
+                    this.trip_watchdog(in_flight.values(), stall_limit);
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let (id, end) = match joined {
+                Ok((id, end)) => (id, end),
+                Err(error) => {
+                    // The task's future panicked: it never emitted its end.
+                    let task = &in_flight[&error.id()];
+                    this.events.emit(Event::TaskFail {
+                        label: task.label.to_string(),
+                        ms: 0.0,
+                        attempts: 0,
+                        reason: FailReason::Trap,
+                        message: format!("host error while running the task: {error}"),
+                    });
+                    let end = TaskEnd {
+                        ms: 0.0,
+                        failure: Some(FailReason::Trap),
+                    };
+                    (error.id(), end)
+                }
+            };
+            let Some(task) = in_flight.remove(&id) else {
+                continue;
+            };
+            queue.finished(&task);
+            summary.total += 1;
+            summary.accumulated_ms += end.ms;
+            match end.failure {
+                None => summary.done += 1,
+                Some(FailReason::Timeout) => summary.timeout += 1,
+                Some(reason) => {
+                    summary.fail += 1;
+                    integrity_failures += u32::from(reason == FailReason::Integrity);
+                }
+            }
+        }
+        if summary.done > 0
+            && this.settings.mode == Mode::On
+            && let Err(error) = this.results.sync()
+        {
+            tracing::error!(%error, "cannot make the stored results durable");
+        }
+        RunOutcome {
+            summary,
+            integrity_failures,
+        }
+    }
+
+    fn mark_progress(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last_progress_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Resolves once no task has shown progress for `limit`.
+    async fn stalled(&self, limit: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed));
+            let due = self.started + last + limit;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
+    }
+
+    /// Records the stall, cancels the stuck tasks and disables later runs.
+    fn trip_watchdog<'a>(&self, stuck: impl Iterator<Item = &'a Task>, limit: Duration) {
+        let tasks: Vec<String> = stuck.map(|task| task.id.to_string()).collect();
+        self.events.emit(Event::Watchdog {
+            stalled_ms: limit.as_secs_f64() * 1000.0,
+            tasks: tasks.clone(),
+        });
+        if let Err(error) = watchdog::trip(&self.state_dir, limit, &tasks) {
+            tracing::error!(%error, "cannot write the watchdog sentinel");
+        }
+        self.settings.cancel.cancel(format!(
+            "watchdog: no progress for {} ms",
+            limit.as_millis()
+        ));
+        self.mark_progress();
+    }
+
+    /// Runs every attempt of one started task and emits its one end. The
+    /// clock was read for `_start` before `started`, so `_start` + `ms`
+    /// never ends after the task really did.
+    async fn run_task(self: Arc<Self>, task: Task, started: Instant) -> TaskEnd {
+        let mut attempts = 0;
+        let cancel = self.settings.cancel.clone();
+        let outcome = tokio::select! {
+            outcome = self.attempts(&task, &mut attempts) => outcome,
+            cause = cancel.cancelled() => Err(Failure::new(FailReason::Cancelled, cause)),
+        };
+        let outcome = match outcome {
+            Ok(completed) => self.store_result(&task, completed).await,
+            Err(failure) => Err(failure),
+        };
+        self.mark_progress();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let label = task.label.to_string();
+        match outcome {
+            Ok(fuel) => {
+                self.events.emit(Event::TaskDone {
+                    label,
+                    ms,
+                    attempts,
+                    fuel,
+                });
+                TaskEnd { ms, failure: None }
+            }
+            Err(failure) => {
+                self.events.emit(Event::TaskFail {
+                    label,
+                    ms,
+                    attempts,
+                    reason: failure.reason,
+                    message: failure.message,
+                });
+                TaskEnd {
+                    ms,
+                    failure: Some(failure.reason),
+                }
+            }
+        }
+    }
+
+    /// Attempts the task until it succeeds, fails for good or runs out of
+    /// retries; `attempts` counts the attempts made.
+    async fn attempts(&self, task: &Task, attempts: &mut u32) -> Result<Completed, Failure> {
+        let component = self.components.get(&self.runtime, task).await?;
+        // Shadow mode: scratch copies of the rw grants, removed on drop.
+        let mut scratch = HashMap::new();
+        if self.settings.mode == Mode::Shadow {
+            for dir in task.dirs.iter().filter(|dir| dir.mode == Access::Rw) {
+                let source = dir.host_path.clone();
+                let copy = tokio::task::spawn_blocking(move || scratch_copy(&source))
+                    .await
+                    .map_err(std::io::Error::other)
+                    .and_then(|copied| copied)
+                    .map_err(|error| {
+                        Failure::new(
+                            FailReason::Denied,
+                            format!("cannot make a shadow copy of {}: {error}", dir.guest),
+                        )
+                    })?;
+                scratch.insert(dir.guest.clone(), copy);
+            }
+        }
+        loop {
+            *attempts += 1;
+            if !self.settings.controls.fake_latency.is_zero() {
+                tokio::time::sleep(self.settings.controls.fake_latency).await;
+            }
+            self.mark_progress();
+            let grants = task
+                .dirs
+                .iter()
+                .map(|dir| Grant {
+                    host: scratch
+                        .get(&dir.guest)
+                        .map_or(dir.host_path.as_path(), |copy| copy.path()),
+                    guest: &dir.guest,
+                    access: dir.mode,
+                })
+                .collect();
+            let attempt = Attempt {
+                task,
+                number: *attempts,
+                grants,
+                events: &self.events,
+                forced_timeout: self.settings.controls.force_timeout.as_deref()
+                    == Some(task.id.as_str()),
+            };
+            match attempt::run_attempt(&self.runtime, &component, attempt).await {
+                Err(failure) if retry::should_retry(&failure, *attempts, task.retries) => {
+                    tracing::info!(task = %task.id, attempt = *attempts, %failure, "retrying");
+                    self.mark_progress();
+                    tokio::time::sleep(retry::backoff(*attempts)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Stores a done task's result (not in shadow mode) and returns the
+    /// fuel it consumed.
+    async fn store_result(&self, task: &Task, completed: Completed) -> Result<u64, Failure> {
+        if self.settings.mode == Mode::Shadow {
+            return Ok(completed.fuel_consumed);
+        }
+        let results = self.results.clone();
+        let id = task.id.to_string();
+        tokio::task::spawn_blocking(move || results.write(&id, &completed.result))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|written| written)
+            .map(|()| completed.fuel_consumed)
+            .map_err(|error| {
+                Failure::new(
+                    FailReason::Error,
+                    format!("cannot store the result of {}: {error}", task.id),
+                )
+            })
+    }
+}

@@ -1,0 +1,157 @@
+//! One attempt of one task: a fresh store with the task's budgets, the call
+//! into the guest, and the outcome classified into a `reason=`.
+
+use std::time::Instant;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use crate::events::Events;
+use crate::events::{FailReason, Failure};
+use crate::manifest::Task;
+use crate::sandbox::bindings::{GuestFailure, Invocation, TaskPre};
+use crate::sandbox::capture::Capture;
+use crate::sandbox::engine::Runtime;
+use crate::sandbox::host::StoreData;
+use crate::sandbox::limits::Limits;
+use crate::sandbox::policy::{self, Grant};
+
+/// Bytes of guest stdout and of stderr kept per attempt.
+const CAPTURE_BYTES: usize = 64 * 1024;
+/// Largest result string stored; results feed prompts, not bulk data.
+pub const MAX_RESULT_BYTES: usize = 1 << 20;
+
+/// A successful attempt.
+#[derive(Debug)]
+pub struct Completed {
+    pub result: String,
+    pub fuel_consumed: u64,
+}
+
+/// What an attempt needs besides the loaded component.
+pub struct Attempt<'a> {
+    pub task: &'a Task,
+    pub number: u32,
+    pub grants: Vec<Grant<'a>>,
+    pub events: &'a Events,
+    /// `CORRAL_FORCE_TIMEOUT` names this task: it times out without running.
+    pub forced_timeout: bool,
+}
+
+/// Runs one attempt to completion, failure or timeout. The store is
+/// dropped before returning, whatever happened, and never reused.
+pub async fn run_attempt(
+    runtime: &Runtime,
+    component: &TaskPre<StoreData>,
+    attempt: Attempt<'_>,
+) -> Result<Completed, Failure> {
+    let task = attempt.task;
+    let deadline = Instant::now() + task.timeout();
+    if attempt.forced_timeout {
+        // As if the guest hung: the attempt ends at its deadline.
+        tokio::time::sleep_until(deadline.into()).await;
+        return Err(Failure::new(
+            FailReason::Timeout,
+            format!(
+                "exceeded timeout_ms={} (forced by CORRAL_FORCE_TIMEOUT)",
+                task.timeout_ms
+            ),
+        ));
+    }
+    let captures = (Capture::new(CAPTURE_BYTES), Capture::new(CAPTURE_BYTES));
+    let wasi = match policy::wasi_context(task, attempt.grants, &captures.0, &captures.1) {
+        Ok(wasi) => wasi,
+        Err(failure) => return Err(failure),
+    };
+    let state = StoreData::new(
+        wasi,
+        ResourceTable::new(),
+        Limits::new(task.memory_mb),
+        deadline,
+        captures,
+        &task.label,
+        attempt.events,
+    );
+    let mut store = Store::new(runtime.engine(), state);
+    store.limiter(|state| &mut state.limits);
+    if let Err(error) = store.set_fuel(task.fuel) {
+        return Err(Failure::new(FailReason::Load, format!("{error:#}")));
+    }
+    // Yield to the executor at every epoch tick, so that one guest never
+    // holds a worker thread, and interrupt at the first tick past the deadline.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|context| {
+        Ok(if Instant::now() >= context.data().deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+
+    let invocation = Invocation {
+        id: task.id.to_string(),
+        args: task.args.clone(),
+        attempt: attempt.number,
+    };
+    // The epoch deadline stops wasm; this timeout also stops a guest that
+    // is blocked in a host call (sleeping, polling) where no epoch check runs.
+    let outcome = tokio::time::timeout_at(deadline.into(), async {
+        let instance = component.instantiate_async(&mut store).await?;
+        instance.call_run(&mut store, &invocation).await
+    })
+    .await;
+
+    let fuel_consumed = task.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    store.data_mut().flush_captured_output();
+    match outcome {
+        Err(_elapsed) => Err(Failure::new(
+            FailReason::Timeout,
+            format!("exceeded timeout_ms={}", task.timeout_ms),
+        )),
+        Ok(Err(error)) => Err(classify(
+            &error,
+            store.data().limits.exhausted.as_deref(),
+            task,
+        )),
+        Ok(Ok(Ok(result))) if result.len() > MAX_RESULT_BYTES => Err(Failure::new(
+            FailReason::Denied,
+            format!(
+                "result of {} bytes exceeds the {MAX_RESULT_BYTES}-byte cap",
+                result.len()
+            ),
+        )),
+        Ok(Ok(Ok(result))) => Ok(Completed {
+            result,
+            fuel_consumed,
+        }),
+        Ok(Ok(Err(GuestFailure::Error(message)))) => Err(Failure::new(FailReason::Error, message)),
+        Ok(Ok(Err(GuestFailure::InvalidInput(message)))) => {
+            Err(Failure::new(FailReason::InvalidInput, message))
+        }
+    }
+}
+
+/// Maps a trap or host error to the reason vocabulary.
+fn classify(error: &wasmtime::Error, exhausted: Option<&str>, task: &Task) -> Failure {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Failure::new(
+            FailReason::Trap,
+            format!("guest exited with status {} instead of returning", exit.0),
+        );
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Failure::new(
+            FailReason::Fuel,
+            format!("fuel budget of {} exhausted", task.fuel),
+        ),
+        Some(Trap::Interrupt) => Failure::new(
+            FailReason::Timeout,
+            format!("exceeded timeout_ms={}", task.timeout_ms),
+        ),
+        Some(Trap::StackOverflow) => Failure::new(FailReason::Stack, "wasm stack overflow"),
+        _ => match exhausted {
+            Some(limit) => Failure::new(FailReason::Memory, limit),
+            None => Failure::new(FailReason::Trap, error.root_cause().to_string()),
+        },
+    }
+}

@@ -1,0 +1,136 @@
+//! The precompiled-component cache.
+//!
+//! A precompiled component is native code that wasmtime maps and runs
+//! without checks, so the cache is trusted only as far as it can be: it lives
+//! in a directory that only this user can write (created 0700, refused if
+//! group- or world-writable or owned by someone else), each artifact is keyed
+//! by the component's sha256 and the engine's compatibility hash, and each
+//! is accompanied by its own sha256, checked before use. A missing, corrupt
+//! or foreign artifact is ignored and rebuilt, never trusted.
+
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::digest::{hex, sha256_hex};
+use crate::durable::{create_private_dir, write_atomically};
+
+/// Where compiled components are kept between runs.
+pub struct ArtifactCache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl ArtifactCache {
+    /// Opens the cache in `CORRAL_CACHE_DIR`, else `$XDG_CACHE_HOME/corral`,
+    /// else `~/.cache/corral`. Returns `None` (with a warning) if there is no
+    /// such directory or it is not private to this user: corral then compiles
+    /// every run, which is slower but safe.
+    pub fn open(engine: &Engine) -> Option<ArtifactCache> {
+        ArtifactCache::open_in(&default_dir()?, engine)
+    }
+
+    /// Opens the cache in `dir`, or returns `None` (with a warning) if it
+    /// cannot be made private to this user.
+    pub fn open_in(dir: &Path, engine: &Engine) -> Option<ArtifactCache> {
+        match ensure_private(dir) {
+            Ok(()) => Some(ArtifactCache {
+                dir: dir.to_path_buf(),
+                engine_key: engine_key(engine),
+            }),
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error, "not using the component cache");
+                None
+            }
+        }
+    }
+
+    fn artifact_path(&self, component_sha256: &str) -> PathBuf {
+        self.dir
+            .join(format!("{component_sha256}-{}.cwasm", self.engine_key))
+    }
+
+    /// The cached compilation of the component with this sha256, if there is
+    /// one and it is intact.
+    pub fn load(&self, engine: &Engine, component_sha256: &str) -> Option<Component> {
+        let path = self.artifact_path(component_sha256);
+        let artifact = std::fs::read(&path).ok()?;
+        let expected = std::fs::read_to_string(path.with_extension("sha256")).ok();
+        if expected.as_deref().map(str::trim) != Some(sha256_hex(&artifact).as_str()) {
+            tracing::warn!(path = %path.display(), "ignoring a cached artifact that fails its checksum");
+            return None;
+        }
+        // SAFETY: the artifact was produced by `Engine::precompile_component`
+        // of an engine with this compatibility hash, lives in a directory only
+        // this user can write, and matches the checksum recorded beside it.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => {
+                tracing::debug!(path = %path.display(), "loaded precompiled component");
+                Some(component)
+            }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "ignoring an unusable cached artifact");
+                None
+            }
+        }
+    }
+
+    /// Stores a freshly compiled artifact: the artifact first, then its
+    /// checksum, so a crash in between leaves an artifact that is never used.
+    pub fn store(&self, component_sha256: &str, artifact: &[u8]) -> io::Result<()> {
+        let path = self.artifact_path(component_sha256);
+        write_atomically(&path, artifact)?;
+        write_atomically(
+            &path.with_extension("sha256"),
+            sha256_hex(artifact).as_bytes(),
+        )
+    }
+}
+
+fn default_dir() -> Option<PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    from_env("CORRAL_CACHE_DIR")
+        .or_else(|| from_env("XDG_CACHE_HOME").map(|dir| dir.join("corral")))
+        .or_else(|| from_env("HOME").map(|home| home.join(".cache/corral")))
+}
+
+/// Creates the directory 0700 if needed and checks that only this user can
+/// write it.
+fn ensure_private(dir: &Path) -> io::Result<()> {
+    create_private_dir(dir)?;
+    let metadata = std::fs::metadata(dir)?;
+    if metadata.uid() != rustix::process::geteuid().as_raw() {
+        return Err(io::Error::other("owned by another user"));
+    }
+    if metadata.permissions().mode() & 0o022 != 0 {
+        return Err(io::Error::other("writable by group or others"));
+    }
+    Ok(())
+}
+
+/// A stable digest of everything that makes an artifact usable by this
+/// engine: wasmtime version, target, and compilation settings.
+fn engine_key(engine: &Engine) -> String {
+    struct Sha256Hasher(Sha256);
+    impl Hasher for Sha256Hasher {
+        /// Unused: the full digest is read from the inner state instead.
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+    }
+    let mut hasher = Sha256Hasher(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hex(&hasher.0.finalize()[..8])
+}
