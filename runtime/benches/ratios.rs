@@ -379,15 +379,15 @@ fn p3_cache_hit_over_compile(dir: &Path) -> Row {
     let cached = corral::Runtime::with_cache_dir(Some(&dir.join("p3-cache"))).unwrap();
     let uncached = corral::Runtime::with_cache_dir(None).unwrap();
     let probe = Path::new(CORRAL_PROBE);
-    cached.compile(probe, None).unwrap();
+    cached.compile(probe, None, &|_| {}).unwrap();
     Row::paired(
         "P3",
         "cache-hit load of a component / compiling it",
         "<= 0.01",
         Target::AtMost(0.01),
         || {
-            let compile = time(|| drop(uncached.compile(probe, None).unwrap()));
-            let hit = time(|| drop(cached.compile(probe, None).unwrap()));
+            let compile = time(|| drop(uncached.compile(probe, None, &|_| {}).unwrap()));
+            let hit = time(|| drop(cached.compile(probe, None, &|_| {}).unwrap()));
             (compile, hit)
         },
     )

@@ -8,8 +8,9 @@
 
 mod cli;
 mod digest;
-mod durable;
+mod escape;
 mod events;
+mod fs;
 mod manifest;
 mod mode;
 mod plan;
@@ -19,6 +20,7 @@ mod sandbox;
 mod views;
 
 pub use cli::{Cli, Exit};
+pub use escape::escape;
 pub use events::{
     DecodeError, Decoder, Event, FailReason, LogLevel, RawEvent, Summary, parse_line,
 };

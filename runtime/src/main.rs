@@ -18,7 +18,12 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let exit = cli.execute(process_start).unwrap_or_else(|error| {
-        eprintln!("corral: error: {error}");
+        // Errors quote paths and values from the manifest: escaped, so
+        // they cannot rewrite the terminal.
+        for (index, line) in error.to_string().lines().enumerate() {
+            let prefix = if index == 0 { "corral: error: " } else { "" };
+            eprintln!("{prefix}{}", corral::escape(line));
+        }
         error.exit()
     });
     ExitCode::from(exit as u8)

@@ -22,6 +22,7 @@ wasm_tools=${WASM_TOOLS:-$(command -v wasm-tools || true)}
 corral=${CORRAL:-}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/corral-templates.XXXXXX")
+export CORRAL_CACHE_DIR=$scratch/cache
 if [[ ${KEEP:-} == 1 ]]; then
     echo "check: scratch directory $scratch" >&2
 else
@@ -97,9 +98,12 @@ EOF
                 result=$("$corral" result "$name" --manifest "$manifest")
                 [[ $result == 'files=2 first=a.txt bytes=6' ]] ||
                     { fail "$lang: result '$result'"; continue 2; }
+                grep -q "name=async_task_${name}_scan " "$scratch/$name.run.log" &&
+                    grep -q "LOG task=$name level=info" "$scratch/$name.run.log" ||
+                    { fail "$lang: no scan segment or log line"; cat "$scratch/$name.run.log" >&2; continue 2; }
             else
                 "$corral" run --manifest "$manifest" >"$scratch/$name.run.log" 2>&1 || true
-                grep -q 'invalid' "$scratch/$name.run.log" ||
+                grep -q "name=async_task_${name}_fail .*reason=invalid_input" "$scratch/$name.run.log" ||
                     { fail "$lang: --invalid did not fail as invalid input"; cat "$scratch/$name.run.log" >&2; continue 2; }
             fi
         done

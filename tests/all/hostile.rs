@@ -109,6 +109,7 @@ fn memory_and_stack() {
     let run = arena.run(&[
         arena.task("a_bomb", &["memory-bomb"], "memory_mb = 16"),
         arena.task("b_recurse", &["recurse"], ""),
+        arena.task("c_recurse_big_frames", &["recurse-big-frames"], ""),
     ]);
     let bomb = run.assert_failed("a_bomb", "memory");
     assert!(
@@ -117,6 +118,10 @@ fn memory_and_stack() {
         run.stderr
     );
     run.assert_failed("b_recurse", "stack");
+    // A Rust guest's own stack lives in linear memory: overflowing it is
+    // an out-of-bounds access, reported as the stack overflow it is.
+    let big = run.assert_failed("c_recurse_big_frames", "stack");
+    assert!(big.field("message").contains("stack"), "{}", run.stderr);
 }
 
 #[test]

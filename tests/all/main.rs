@@ -13,6 +13,7 @@ mod lifecycle;
 mod manifest_errors;
 mod modes;
 mod properties;
+mod reliability;
 mod report;
 mod shells;
 mod signals;

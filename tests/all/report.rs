@@ -56,7 +56,7 @@ fn a_report_has_one_lane_per_task_with_its_outcome() {
             "messages are escaped"
         );
         assert!(
-            svg.contains("skipped (feature flag off): d_skipped"),
+            svg.contains("skipped (feature flag off, or running in another corral): d_skipped"),
             "skipped tasks are listed"
         );
         // The header and every bar say what the event file says.

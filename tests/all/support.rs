@@ -229,3 +229,30 @@ pub fn max_overlap(intervals: &[(String, f64, f64)]) -> usize {
     }
     most as usize
 }
+
+/// The shipped manifest with components taken from the test artifacts and
+/// read-only grants pointing into the repository; state stays in the fixture.
+pub fn shipped_manifest() -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(repo.join("manifest.toml")).unwrap();
+    let mut manifest: toml::Table = toml::from_str(&text).unwrap();
+    for task in manifest["task"].as_array_mut().unwrap() {
+        let task = task.as_table_mut().unwrap();
+        let id = task["id"].as_str().unwrap().to_string();
+        let component = artifacts::ALL
+            .iter()
+            .find(|(name, _)| *name == id)
+            .unwrap_or_else(|| panic!("no test artifact for shipped task {id}"))
+            .1;
+        task.insert("component".into(), component.into());
+        task.remove("build");
+        for dir in task["dir"].as_array_mut().unwrap() {
+            let dir = dir.as_table_mut().unwrap();
+            if dir["mode"].as_str() == Some("ro") {
+                let host = repo.join(dir["host"].as_str().unwrap());
+                dir.insert("host".into(), host.display().to_string().into());
+            }
+        }
+    }
+    toml::to_string(&manifest).unwrap()
+}

@@ -24,16 +24,25 @@ pub fn render(definitions: &BTreeSet<Definition>) -> String {
 }
 
 /// Replaces `path` atomically: readers see the old index or the new one,
-/// never a torn write.
+/// never a torn write, and two writers never share a temporary file.
 pub fn write_atomically(path: &str, contents: &str) -> Result<(), String> {
-    let tmp = format!("{path}.tmp");
+    let tmp = format!("{path}.tmp-{}", unique_suffix());
     let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
+        let mut file = fs::File::create_new(&tmp)?;
         file.write_all(contents.as_bytes())?;
         file.sync_all()
     };
     write().map_err(|e| format!("{tmp}: {e}"))?;
     fs::rename(&tmp, Path::new(path)).map_err(|e| format!("{tmp} -> {path}: {e}"))
+}
+
+/// Nanoseconds of the wall clock: distinct for writers that are not
+/// running at the same nanosecond (and `create_new` refuses a clash).
+fn unique_suffix() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}", now.as_nanos())
 }
 
 #[cfg(test)]

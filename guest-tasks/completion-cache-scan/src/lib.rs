@@ -46,7 +46,7 @@ impl Guest for Component {
             .strip_prefix(root)
             .ok()
             .and_then(Path::to_str)
-            .map(|own| [own.to_owned(), format!("{own}.tmp")]);
+            .map(|own| [own.to_owned()]);
         let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
         let found = walk::walk(root, &exclude);
         segment_end("walk");

@@ -53,7 +53,7 @@ pub fn walk(root: &Path, exclude: &[&str]) -> Result<Found, Failure> {
                     found.too_deep += 1;
                 }
             } else if (kind.is_file() || (kind.is_symlink() && points_at_file(&entry.path())))
-                && !exclude.contains(&relative.as_str())
+                && !is_excluded(&relative, exclude)
             {
                 found.files.push(relative);
             }
@@ -82,4 +82,14 @@ fn read_dir(path: &Path, is_root: bool) -> Result<Vec<fs::DirEntry>, Failure> {
         .map_err(failure)?
         .collect::<Result<_, _>>()
         .map_err(failure)
+}
+
+/// Whether `relative` is an excluded file or one of its temporaries
+/// (`<file>.tmp-<unique>`, written beside it before a rename).
+fn is_excluded(relative: &str, exclude: &[&str]) -> bool {
+    exclude.iter().any(|own| {
+        relative
+            .strip_prefix(own)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(".tmp-"))
+    })
 }

@@ -42,7 +42,7 @@ impl Guest for Component {
             .strip_prefix(root)
             .ok()
             .and_then(Path::to_str)
-            .map(|own| [own.to_owned(), format!("{own}.tmp")]);
+            .map(|own| [own.to_owned()]);
         let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
         let tree = walk::walk(root, &exclude);
         segment_end("walk");
@@ -134,15 +134,24 @@ fn compare(baseline_file: &str, current: &Digests) -> Result<String, Failure> {
     Ok(report)
 }
 
-/// Writes `path.tmp` and renames it over `path`, so a reader never sees a
-/// partial baseline.
+/// Writes `path.tmp-<unique>` and renames it over `path`, so a reader
+/// never sees a partial baseline and two writers never share a temporary.
 fn write_atomically(path: &str, contents: &str) -> Result<(), Failure> {
-    let tmp = format!("{path}.tmp");
+    let tmp = format!("{path}.tmp-{}", unique_suffix());
     let write = || -> io::Result<()> {
-        let mut file = File::create(&tmp)?;
+        let mut file = File::create_new(&tmp)?;
         file.write_all(contents.as_bytes())?;
         file.sync_all()
     };
     write().map_err(|e| Failure::Error(format!("{tmp}: {e}")))?;
     fs::rename(&tmp, path).map_err(|e| Failure::Error(format!("{tmp} -> {path}: {e}")))
+}
+
+/// Nanoseconds of the wall clock: distinct for writers that are not
+/// running at the same nanosecond (and `create_new` refuses a clash).
+fn unique_suffix() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}", now.as_nanos())
 }

@@ -54,11 +54,21 @@ pub fn walk(root: &Path, exclude: &[&str]) -> Result<Tree, Failure> {
                 tree.symlinks += 1;
             } else if !kind.is_file() {
                 tree.special += 1;
-            } else if !exclude.contains(&relative.as_str()) {
+            } else if !is_excluded(&relative, exclude) {
                 tree.files.push(relative);
             }
         }
     }
     tree.files.sort();
     Ok(tree)
+}
+
+/// Whether `relative` is an excluded file or one of its temporaries
+/// (`<file>.tmp-<unique>`, written beside it before a rename).
+fn is_excluded(relative: &str, exclude: &[&str]) -> bool {
+    exclude.iter().any(|own| {
+        relative
+            .strip_prefix(own)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(".tmp-"))
+    })
 }

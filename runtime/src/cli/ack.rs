@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
+use crate::escape::escape;
 use crate::manifest::Manifest;
 use crate::review::ack;
 
@@ -10,10 +12,10 @@ pub fn ack(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     let path = ack::acknowledge(&manifest)
         .map_err(|error| CliError::internal("cannot record the acknowledgement", error))?;
-    println!(
-        "acknowledged checksum {} in {}",
+    print_raw(&format!(
+        "acknowledged checksum {} in {}\n",
         manifest.checksum(),
-        path.display()
-    );
+        escape(&path.display().to_string())
+    ))?;
     Ok(Exit::Success)
 }

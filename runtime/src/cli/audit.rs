@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
 use crate::manifest::{Manifest, diff};
 use crate::review::audit;
 use crate::sandbox::Runtime;
@@ -14,13 +15,12 @@ pub fn audit(manifest_path: &Path, json: bool, old: Option<&Path>) -> Result<Exi
         let old = Manifest::load(old)?;
         let changes = diff(&old.canonical(), &manifest.canonical());
         if json {
-            println!("{}", to_json(&changes)?);
+            print_raw(&format!("{}\n", to_json(&changes)?))?;
         } else if changes.is_empty() {
-            println!("no changes");
+            print_raw("no changes\n")?;
         } else {
-            for change in &changes {
-                println!("{change}");
-            }
+            let lines: Vec<String> = changes.iter().map(|c| format!("{c}\n")).collect();
+            print_raw(&lines.concat())?;
         }
         return Ok(Exit::Success);
     }
@@ -28,9 +28,9 @@ pub fn audit(manifest_path: &Path, json: bool, old: Option<&Path>) -> Result<Exi
         Runtime::new().map_err(|error| CliError::internal("cannot start wasmtime", error))?;
     let report = audit::audit(&manifest, &runtime);
     if json {
-        println!("{}", to_json(&report)?);
+        print_raw(&format!("{}\n", to_json(&report)?))?;
     } else {
-        print!("{}", report.render());
+        print_raw(&report.render())?;
     }
     Ok(Exit::Success)
 }

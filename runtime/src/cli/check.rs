@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
+use crate::escape::escape;
 use crate::events::FailReason;
 use crate::manifest::{Manifest, Task};
 use crate::sandbox::Runtime;
@@ -12,12 +14,12 @@ pub fn check(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     manifest.check_files()?;
     load_components(&manifest.tasks)?;
-    println!(
-        "{}: ok, {} tasks\nchecksum: {}",
-        manifest_path.display(),
+    print_raw(&format!(
+        "{}: ok, {} tasks\nchecksum: {}\n",
+        escape(&manifest_path.display().to_string()),
         manifest.tasks.len(),
         manifest.checksum()
-    );
+    ))?;
     Ok(Exit::Success)
 }
 
@@ -31,7 +33,15 @@ pub fn load_components<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Result<
     let mut refused = false;
     for task in tasks {
         let pin = task.sha256.as_ref().map(|pin| pin.as_str());
-        if let Err(failure) = runtime.load(&task.component_path, pin) {
+        let path = &task.component_path;
+        let announce = |bytes: usize| {
+            eprintln!(
+                "corral: compiling {} ({:.1} MB) for the first time; later loads use the cache",
+                path.display(),
+                bytes as f64 / 1e6
+            );
+        };
+        if let Err(failure) = runtime.load(path, pin, &announce) {
             refused |= failure.reason == FailReason::Integrity;
             problems.push(format!("task {}: {failure}", task.id));
         }

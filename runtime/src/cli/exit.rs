@@ -18,6 +18,8 @@ pub enum Exit {
     /// corral itself could not do its work: an I/O or system error on its
     /// own files (state, results, cache) or processes, not a task's failure.
     Internal = 4,
+    /// Cancelled by SIGHUP: the terminal went away.
+    Hangup = 129,
     /// Cancelled by SIGINT.
     Interrupted = 130,
     /// Cancelled by SIGTERM.

@@ -2,27 +2,35 @@
 
 use std::path::Path;
 
+use std::fmt::Write as _;
+
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
+use crate::escape::escape;
 use crate::manifest::Manifest;
 
 pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
-    println!(
-        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants",
+    let mut out = format!(
+        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants\n",
         "id", "priority", "class", "timeout", "fuel", "memory", "retries"
     );
     for task in &manifest.tasks {
         let grants: Vec<String> = task
             .dirs
             .iter()
-            .map(|dir| format!("{}={}:{}", dir.guest, dir.host, dir.mode.as_str()))
+            .map(|dir| {
+                let (guest, host) = (escape(&dir.guest), escape(&dir.host));
+                format!("{guest}={host}:{}", dir.mode.as_str())
+            })
             .collect();
         let flag = task
             .feature_flag
             .as_ref()
             .map(|flag| format!("  (if {flag})"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "{:<24} {:<9} {:<6} {:>6}ms {:>14} {:>5}MB {:>7}  {}{flag}",
             task.id.as_str(),
             task.priority.as_str(),
@@ -38,5 +46,6 @@ pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
             },
         );
     }
+    print_raw(&out)?;
     Ok(Exit::Success)
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
 use crate::manifest::Manifest;
 use crate::review::lock::{self, LockError};
 
@@ -14,7 +15,7 @@ pub fn lock(manifest_path: &Path) -> Result<Exit, CliError> {
     })?;
     for pin in pins {
         let state = if pin.changed { "pinned" } else { "unchanged" };
-        println!("{state} {} sha256={}", pin.id, pin.sha256);
+        print_raw(&format!("{state} {} sha256={}\n", pin.id, pin.sha256))?;
     }
     Ok(Exit::Success)
 }

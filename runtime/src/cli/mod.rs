@@ -12,6 +12,7 @@ mod enable;
 mod exit;
 mod list;
 mod lock;
+mod output;
 mod policy;
 mod report;
 mod result;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
-use crate::durable::write_atomically;
+use crate::fs::durable::write_atomically;
 use crate::views::report::render_svg;
 
 pub fn report(events: &Path, out: &Path) -> Result<Exit, CliError> {

@@ -14,8 +14,8 @@ use super::detach;
 use super::exit::{CliError, Exit};
 use super::policy::{self, Policy};
 use super::{build, signals};
-use crate::durable::create_private_dir;
 use crate::events::{Event, EventFormat, EventTarget, Events, Overlay, RunTags};
+use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Manifest;
 use crate::mode::Mode;
 use crate::plan::Plan;
@@ -69,6 +69,7 @@ pub struct RunArgs {
 }
 
 pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
+    detach::leave_session_if_detached();
     let manifest = Manifest::load(manifest_path)?;
     if args.detach {
         return run_detached(&manifest, args);
@@ -123,11 +124,19 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
         Ok(Exit::Success)
     };
     drop(events);
-    writer
-        .finish()
-        .map_err(|error| CliError::internal("writing events failed", error))?;
-    outcome
+    let written = writer.finish(EVENTS_FLUSH_TIMEOUT);
+    match (outcome, written) {
+        // The terminal that went away with SIGHUP cannot take the last
+        // lines; the exit code still says what happened.
+        (Ok(Exit::Hangup), _) => Ok(Exit::Hangup),
+        (outcome, Ok(())) => outcome,
+        (Err(error), Err(_)) => Err(error),
+        (Ok(_), Err(error)) => Err(CliError::internal("writing events failed", error)),
+    }
 }
+
+/// How long the last events may take to reach a slow reader.
+const EVENTS_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The live status line, when stderr is a terminal that can redraw it.
 fn live_status(plan: &Plan) -> Option<Box<dyn Overlay>> {
@@ -146,14 +155,21 @@ fn live_status(plan: &Plan) -> Option<Box<dyn Overlay>> {
 fn run_detached(manifest: &Manifest, args: &RunArgs) -> Result<Exit, CliError> {
     Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
     Plan::new(manifest, &args.only, |name| std::env::var(name).ok())?;
+    // Whatever the detached run writes to is opened here first, so a
+    // mistake is reported now, not by a process nobody watches.
     let events_file = match args.events.as_deref().map(EventTarget::from_arg) {
-        Some(EventTarget::File(_)) => None,
-        _ => {
-            let state = &manifest.runtime.state_path;
-            create_private_dir(state).map_err(|error| {
-                CliError::internal(format!("cannot create {}", state.display()), error)
+        Some(EventTarget::File(path)) => {
+            detach::check_events_file(&path).map_err(|error| {
+                CliError::Usage(format!("--events {}: {error}", path.display()))
             })?;
-            Some(state.join(detach::DEFAULT_EVENTS_FILE))
+            None
+        }
+        _ => {
+            let state = open_state_dir(manifest)?;
+            let file = detach::new_run_events_file(&state).map_err(|error| {
+                CliError::internal("cannot create the detached run's event file", error)
+            })?;
+            Some(file)
         }
     };
     let mut command_line: Vec<_> = std::env::args_os().collect();
@@ -203,7 +219,9 @@ fn run_plan(
         controls,
         cancel: cancel.clone(),
     };
-    let scheduler = Scheduler::new(runtime, manifest, events.clone(), settings);
+    let state = open_state_dir(manifest)?;
+    let scheduler = Scheduler::new(runtime, manifest, &state, events.clone(), settings)
+        .map_err(|error| CliError::internal("cannot open the state directory", error))?;
     let (outcome, signal) = executor.block_on(async {
         let signals = tokio::spawn(signals::cancel_on_signal(cancel));
         let outcome = scheduler.run(plan).await;
@@ -224,12 +242,20 @@ fn run_plan(
     })
 }
 
+/// The manifest's state directory, created on first use, private to the
+/// user and never a symbolic link.
+fn open_state_dir(manifest: &Manifest) -> Result<PrivateDir, CliError> {
+    let path = &manifest.runtime.state_path;
+    PrivateDir::create(path)
+        .map_err(|error| CliError::internal("cannot open the state directory", error))
+}
+
 /// Creates the `rw` grants that live inside `state_dir`: corral's own state,
 /// made on first use and readable only by the user.
 fn prepare_state_dirs(manifest: &Manifest) -> Result<(), CliError> {
     for task in &manifest.tasks {
         for dir in task.dirs.iter().filter(|dir| manifest.is_state_grant(dir)) {
-            create_private_dir(&dir.host_path).map_err(|error| {
+            PrivateDir::create(&dir.host_path).map_err(|error| {
                 CliError::internal(
                     format!(
                         "cannot create state directory {} for task {}",

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
+use super::output::print_raw;
 use crate::manifest::Manifest;
 
 /// How long a run started from a pre-prompt hook waits for the prompt to
@@ -34,7 +35,7 @@ pub fn shell_init(manifest_path: &Path, shell: Shell) -> Result<Exit, CliError> 
     let corral = std::env::current_exe()
         .map_err(|error| CliError::internal("cannot find the corral executable", error))?;
     let results = manifest.runtime.state_path.join("results");
-    print!("{}", snippet(shell, &corral, &absolute, &results));
+    print_raw(&snippet(shell, &corral, &absolute, &results))?;
     Ok(Exit::Success)
 }
 

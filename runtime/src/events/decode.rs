@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::fields::parse_fields;
-use super::model::{Event, Summary};
+use super::model::{Event, SkipCause, Summary};
 
 /// A line that claims to be an event but does not parse. It never repeats
 /// the line: the text may hold terminal escapes.
@@ -95,7 +95,7 @@ impl Decoder {
             "SEGMENT" => self.segment(&fields)?,
             "SKIPPED" => Some(Event::TaskSkipped {
                 label: fields.text("task")?,
-                flag: fields.optional_text("flag"),
+                cause: fields.skip_cause()?,
             }),
             "LOG" => Some(Event::Log {
                 label: fields.text("task")?,
@@ -178,7 +178,7 @@ impl Decoder {
             },
             "skipped" => Event::TaskSkipped {
                 label,
-                flag: fields.optional_text("flag"),
+                cause: fields.skip_cause()?,
             },
             _ => Event::SubSegment {
                 label,
@@ -251,6 +251,16 @@ impl Fields {
         }
     }
 
+    /// Why a task was skipped; files written before `reason=` existed only
+    /// skipped tasks for their flag.
+    fn skip_cause(&self) -> Result<SkipCause, DecodeError> {
+        match self.0.get("reason").map(String::as_str) {
+            Some("running") => Ok(SkipCause::Running),
+            Some("flag") | None => Ok(SkipCause::Flag(self.optional_text("flag"))),
+            Some(_) => Err(DecodeError("reason= is not valid".into())),
+        }
+    }
+
     /// A duration: a finite, non-negative number of milliseconds.
     fn ms(&self, key: &str) -> Result<f64, DecodeError> {
         self.parsed::<f64>(key)
@@ -307,7 +317,11 @@ mod tests {
             },
             Event::TaskSkipped {
                 label: "flagged".into(),
-                flag: "CORRAL_X".into(),
+                cause: SkipCause::Flag("CORRAL_X".into()),
+            },
+            Event::TaskSkipped {
+                label: "busy".into(),
+                cause: SkipCause::Running,
             },
             Event::Watchdog {
                 stalled_ms: 4500.0,

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::quote;
-use super::model::{Event, RunTags};
+use super::model::{Event, RunTags, SkipCause};
 
 impl Event {
     /// Formats the event as one `SEGMENT`/`PERF_GUARD`/`LOG`/`PROGRESS` line.
@@ -36,9 +36,13 @@ impl Event {
                 reason.as_str(),
                 quote(message)
             ),
-            Event::TaskSkipped { label, flag } => {
+            Event::TaskSkipped { label, cause } => {
+                let cause = match cause {
+                    SkipCause::Flag(flag) => format!("reason=flag flag={flag}"),
+                    SkipCause::Running => "reason=running".to_string(),
+                };
                 format!(
-                    "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} flag={flag}"
+                    "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} {cause}"
                 )
             }
             Event::SubSegment { label, name, ms } => {
@@ -115,10 +119,20 @@ impl Event {
                 *ms,
                 json!({ "task": label, "reason": reason.as_str(), "attempts": attempts, "message": message }),
             ),
-            Event::TaskSkipped { label, flag } => json!({
-                "event": "skipped", "task": label, "flag": flag,
-                "phase": tags.phase, "sample": tags.mode.as_str(),
-            }),
+            Event::TaskSkipped { label, cause } => {
+                let mut object = json!({
+                    "event": "skipped", "task": label,
+                    "phase": tags.phase, "sample": tags.mode.as_str(),
+                });
+                match cause {
+                    SkipCause::Flag(flag) => {
+                        object["reason"] = "flag".into();
+                        object["flag"] = flag.as_str().into();
+                    }
+                    SkipCause::Running => object["reason"] = "running".into(),
+                }
+                object
+            }
             Event::SubSegment { label, name, ms } => segment(
                 format!("async_task_{label}_{name}"),
                 *ms,

@@ -1,23 +1,19 @@
 //! The `key=value key="quoted value"` text of segment lines, both ways.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
+
+use crate::escape::push_escaped;
 
 /// Quotes a free-text value so a line stays one line of `key=value` pairs
-/// and no control character (an ANSI escape, a bell) reaches a terminal raw.
+/// and nothing a display could misrender (an ANSI escape, a bidirectional
+/// override) reaches a terminal raw: escaped as everywhere else.
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
+            c => push_escaped(&mut out, c),
         }
     }
     out.push('"');

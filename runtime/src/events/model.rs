@@ -42,6 +42,16 @@ impl std::str::FromStr for LogLevel {
     }
 }
 
+/// Why a task was not started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipCause {
+    /// Its feature flag (this environment variable) is off.
+    Flag(String),
+    /// Another corral process is running it now, on the same state
+    /// directory; that run stores the result.
+    Running,
+}
+
 /// Counts for the closing `PERF_GUARD` line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
@@ -82,10 +92,10 @@ pub enum Event {
         reason: FailReason,
         message: String,
     },
-    /// A task whose feature flag is off: never started.
+    /// A task that was never started, and why.
     TaskSkipped {
         label: String,
-        flag: String,
+        cause: SkipCause,
     },
     /// A guest's own `segment-start`/`segment-end` pair.
     SubSegment {

@@ -2,9 +2,7 @@
 //! writes it, so a slow terminal or pipe never stalls the async executor and
 //! lines from concurrent tasks never interleave.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -12,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::format::{EventFormat, EventTarget};
 use super::model::{Event, RunTags};
+use crate::fs::named;
 
 /// Something drawn below the event lines on a terminal (the live status
 /// line), fed the typed events as they are written.
@@ -34,6 +33,8 @@ pub struct Events {
 /// Owns the writer thread; `finish` flushes and reports write errors.
 pub struct EventWriter {
     thread: JoinHandle<io::Result<()>>,
+    /// Signalled once the thread has written everything.
+    done: mpsc::Receiver<()>,
 }
 
 impl Events {
@@ -51,17 +52,29 @@ impl Events {
         let out: Box<dyn Write + Send> = match target {
             EventTarget::Stderr => Box::new(io::stderr()),
             EventTarget::Stdout => Box::new(io::stdout()),
-            EventTarget::File(path) => Box::new(open_event_file(path)?),
+            EventTarget::File(path) => Box::new(
+                named::open_for_writing(path, named::FIFO_OPEN_TIMEOUT).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot open event file {}: {e}", path.display()),
+                    )
+                })?,
+            ),
         };
         let (events, receiver) = mpsc::channel::<Event>();
+        let (done_sender, done) = mpsc::sync_channel(1);
         let encoder = Encoder {
             tags: Arc::new(tags),
             format,
         };
         let thread = std::thread::Builder::new()
             .name("corral-events".into())
-            .spawn(move || write_events(out, receiver, encoder, overlay))?;
-        Ok((Events { start, events }, EventWriter { thread }))
+            .spawn(move || {
+                let written = write_events(out, receiver, encoder, overlay);
+                let _ = done_sender.send(());
+                written
+            })?;
+        Ok((Events { start, events }, EventWriter { thread, done }))
     }
 
     /// The `async_queue_init` event, now.
@@ -91,20 +104,19 @@ impl Events {
 impl EventWriter {
     /// Waits until every event sent so far is written and flushed. Every
     /// `Events` clone must have been dropped first.
-    pub fn finish(self) -> io::Result<()> {
+    /// Gives up after `timeout`: a FIFO whose reader stopped reading must
+    /// not hold the process once the run is over.
+    pub fn finish(self, timeout: Duration) -> io::Result<()> {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(timeout) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the event reader stopped reading; the last events were not written",
+            ));
+        }
         self.thread
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("event writer panicked")))
     }
-}
-
-fn open_event_file(path: &Path) -> io::Result<File> {
-    File::create(path).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot open event file {}: {e}", path.display()),
-        )
-    })
 }
 
 /// Turns events into lines of the chosen format.

@@ -1,5 +1,6 @@
 //! Manifest errors that point into the file: path, line, key and a fix.
 
+use crate::escape::escape;
 use std::fmt;
 use std::io;
 use std::ops::Range;
@@ -22,10 +23,10 @@ impl fmt::Display for Diagnostic {
         write!(
             f,
             "{}:{}: `{}`: {}\n  help: {}",
-            self.file.display(),
+            escape(&self.file.display().to_string()),
             self.line,
             self.key,
-            self.message,
+            escape(&self.message),
             self.help
         )
     }
@@ -34,7 +35,7 @@ impl fmt::Display for Diagnostic {
 /// Why a manifest could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read manifest {}: {source}\n  help: pass --manifest PATH, or run corral where manifest.toml is", path.display())]
+    #[error("cannot read manifest {}: {source}\n  help: pass --manifest PATH, or run corral where manifest.toml is", escape(&path.display().to_string()))]
     Read { path: PathBuf, source: io::Error },
     #[error("{}", render(.0))]
     Invalid(Vec<Diagnostic>),

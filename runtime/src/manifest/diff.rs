@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::escape::escape;
+
 /// One difference. `old` is `None` for an addition, `new` for a removal.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
@@ -17,11 +19,16 @@ pub struct Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.old, &self.new) {
-            (None, Some(new)) => write!(f, "+ {} = {new}", self.path),
-            (Some(old), None) => write!(f, "- {} = {old}", self.path),
-            (Some(old), Some(new)) => write!(f, "~ {}: {old} -> {new}", self.path),
-            (None, None) => write!(f, "  {}", self.path),
+        let path = escape(&self.path);
+        let (old, new) = (
+            self.old.as_deref().map(escape),
+            self.new.as_deref().map(escape),
+        );
+        match (old, new) {
+            (None, Some(new)) => write!(f, "+ {path} = {new}"),
+            (Some(old), None) => write!(f, "- {path} = {old}"),
+            (Some(old), Some(new)) => write!(f, "~ {path}: {old} -> {new}"),
+            (None, None) => write!(f, "  {path}"),
         }
     }
 }

@@ -2,18 +2,27 @@
 
 use std::path::Path;
 
+use crate::fs::named::read_regular_file;
+
 use super::diagnostic::{Locator, ManifestError};
 use super::model::Manifest;
 use super::resolve::Resolver;
 use super::schema;
 
+/// Far above any real manifest (20,000 tasks take about 3 MB), and a
+/// bound on what a wrong path (a device, a huge file) can make corral read.
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
 impl Manifest {
-    /// Reads, parses and validates a manifest file.
+    /// Reads, parses and validates a manifest file: a regular file of at
+    /// most [`MAX_MANIFEST_BYTES`] (never a FIFO or a device, which could
+    /// block or never end).
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            read_regular_file(path, MAX_MANIFEST_BYTES).map_err(|source| ManifestError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Manifest::parse(path, &text)
     }
 

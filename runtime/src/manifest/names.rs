@@ -6,8 +6,8 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer};
 
-/// A task id, label, class or phase: `[a-z0-9_]+`, so it can be embedded in
-/// segment names and file names as is.
+/// A task id, label, class or phase: `[a-z0-9_]{1,64}`, so it can be
+/// embedded in segment names and file names (results, locks) as is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(String);
 
@@ -22,10 +22,22 @@ impl Name {
     }
 
     pub fn is_valid(text: &str) -> bool {
-        !text.is_empty()
+        (1..=MAX_NAME_LEN).contains(&text.len())
             && text
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }
+}
+
+/// Longest name: a file name with room for corral's suffixes, and a
+/// segment name a person can read.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// A long value cut for an error message.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_NAME_LEN) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -54,7 +66,8 @@ impl<'de> Deserialize<'de> for Name {
         let text = String::deserialize(deserializer)?;
         Name::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "{text:?} is not a valid name: use only lowercase letters, digits and `_`"
+                "{:?} is not a valid name: use 1 to {MAX_NAME_LEN} lowercase letters, digits and `_`",
+                shorten(&text)
             ))
         })
     }

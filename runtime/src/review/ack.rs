@@ -3,30 +3,24 @@
 //! since, and says what changed.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::durable::{create_private_dir, write_atomically};
+use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Change, Manifest, diff};
 
 const ACK_FILE: &str = "manifest.ack.json";
 
-fn ack_path(state_dir: &Path) -> PathBuf {
-    state_dir.join(ACK_FILE)
-}
-
 /// Records `manifest` as reviewed.
 pub fn acknowledge(manifest: &Manifest) -> io::Result<PathBuf> {
-    let state = &manifest.runtime.state_path;
-    create_private_dir(state)?;
+    let state = PrivateDir::create(&manifest.runtime.state_path)?;
     let record = json!({
         "checksum": manifest.checksum(),
         "manifest": manifest.canonical(),
     });
-    let path = ack_path(state);
-    write_atomically(&path, format!("{record:#}\n").as_bytes())?;
-    Ok(path)
+    state.write_atomically(ACK_FILE, format!("{record:#}\n").as_bytes())?;
+    Ok(state.path().join(ACK_FILE))
 }
 
 /// Whether `manifest` matches the last acknowledgement.
@@ -37,10 +31,13 @@ pub enum AckStatus {
 }
 
 pub fn status(manifest: &Manifest) -> io::Result<AckStatus> {
-    let text = match std::fs::read_to_string(ack_path(&manifest.runtime.state_path)) {
-        Ok(text) => text,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(AckStatus::Never),
+    let text = match PrivateDir::open(&manifest.runtime.state_path) {
+        Ok(state) => state.read(ACK_FILE)?,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
         Err(error) => return Err(error),
+    };
+    let Some(text) = text else {
+        return Ok(AckStatus::Never);
     };
     let record: Value = serde_json::from_str(&text).map_err(io::Error::other)?;
     if record["checksum"].as_str() == Some(manifest.checksum().as_str()) {

@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::escape::escape;
 use crate::manifest::{Access, Manifest, Task};
 use crate::sandbox::Runtime;
+
+/// Trees that expose the kernel, processes and devices rather than files.
+const SYSTEM_TREES: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 /// The audit of one manifest.
 #[derive(Debug, Serialize)]
@@ -95,6 +99,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
         match runtime.compile(
             &task.component_path,
             task.sha256.as_ref().map(|pin| pin.as_str()),
+            &|_| {},
         ) {
             Ok(compiled) => {
                 report.imports = runtime.imports(&compiled.component);
@@ -126,21 +131,36 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     ),
                 );
             }
+            // Judge where the grant really leads: `..` and symbolic links
+            // resolved, as the sandbox will open it.
+            let real =
+                std::fs::canonicalize(&dir.host_path).unwrap_or_else(|_| dir.host_path.clone());
+            let shown = if real == dir.host_path {
+                dir.host_path.display().to_string()
+            } else {
+                format!("{} (really {})", dir.host_path.display(), real.display())
+            };
             if dir.mode == Access::Rw {
-                let broad = dir.host_path == Path::new("/")
-                    || home
-                        .as_ref()
-                        .is_some_and(|home| home.starts_with(&dir.host_path));
+                let broad = real == Path::new("/")
+                    || home.as_ref().is_some_and(|home| home.starts_with(&real));
                 if broad {
                     finding(
                         "rw-broad",
                         format!(
-                            "{} is a read-write grant over {}, which holds the user's home or the whole system",
+                            "{} is a read-write grant over {shown}, which holds the user's home or the whole system",
                             dir.guest,
-                            dir.host_path.display()
                         ),
                     );
                 }
+            }
+            if let Some(root) = SYSTEM_TREES.iter().find(|root| real.starts_with(root)) {
+                finding(
+                    "system-tree",
+                    format!(
+                        "{} grants {shown}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
+                        dir.guest,
+                    ),
+                );
             }
         }
         tasks.push(report);
@@ -197,7 +217,8 @@ impl Audit {
         let _ = writeln!(
             out,
             "manifest {} (checksum {})",
-            self.manifest, self.checksum
+            escape(&self.manifest),
+            self.checksum
         );
         for task in &self.tasks {
             let _ = writeln!(out, "\ntask {}", task.id);
@@ -215,7 +236,7 @@ impl Audit {
             let _ = writeln!(
                 out,
                 "  component {} sha256={} ({})",
-                task.component,
+                escape(&task.component),
                 task.sha256.as_deref().unwrap_or("unreadable"),
                 if task.pinned { "pinned" } else { "not pinned" }
             );
@@ -230,8 +251,8 @@ impl Audit {
                     out,
                     "  grant {} {} <- {}",
                     grant.mode,
-                    grant.guest,
-                    grant.host.display()
+                    escape(&grant.guest),
+                    escape(&grant.host.display().to_string())
                 );
             }
             if !task.imports.is_empty() {
@@ -245,7 +266,8 @@ impl Audit {
         let _ = writeln!(out, "\nfindings: {}", self.findings.len());
         for (task, findings) in by_task {
             for finding in findings {
-                let _ = writeln!(out, "  {task}: {}: {}", finding.rule, finding.message);
+                let message = escape(&finding.message);
+                let _ = writeln!(out, "  {task}: {}: {message}", finding.rule);
             }
         }
         out

@@ -6,7 +6,7 @@ use std::path::Path;
 use toml_edit::{DocumentMut, value};
 
 use crate::digest::sha256_hex;
-use crate::durable::write_atomically;
+use crate::fs::durable::write_atomically;
 use crate::manifest::{Manifest, Name};
 
 /// What `lock` did to one task.
@@ -37,7 +37,12 @@ pub enum LockError {
 /// Pins every task's component; fails without writing anything if a
 /// component cannot be read.
 pub fn lock(manifest: &Manifest) -> Result<Vec<Pinned>, LockError> {
-    let path = &manifest.path;
+    // A manifest that is a symbolic link (to a dotfiles checkout, say) is
+    // edited where it really lives, and stays a link.
+    let path = &std::fs::canonicalize(&manifest.path).map_err(|source| LockError::Manifest {
+        path: manifest.path.clone(),
+        source: source.into(),
+    })?;
     let rewrite_error = |source: anyhow::Error| LockError::Manifest {
         path: path.clone(),
         source,

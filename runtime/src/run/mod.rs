@@ -14,4 +14,5 @@ pub mod results;
 mod retry;
 pub mod scheduler;
 mod shadow;
+mod task_lock;
 pub mod watchdog;

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use crate::events::{Event, Events, FailReason, Failure, Summary};
+use crate::events::{Event, Events, FailReason, Failure, SkipCause, Summary};
+use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Access, Manifest, Task};
 use crate::mode::Mode;
 use crate::plan::Plan;
@@ -20,6 +21,7 @@ use crate::run::queue::Queue;
 use crate::run::results::ResultStore;
 use crate::run::retry;
 use crate::run::shadow::scratch_copy;
+use crate::run::task_lock::{TaskLock, TaskLocks};
 use crate::run::watchdog;
 use crate::sandbox::Runtime;
 use crate::sandbox::attempt::{self, Attempt, Completed};
@@ -38,6 +40,7 @@ pub struct Scheduler {
     runtime: Arc<Runtime>,
     events: Events,
     results: ResultStore,
+    locks: TaskLocks,
     state_dir: PathBuf,
     settings: RunSettings,
     class_caps: HashMap<String, usize>,
@@ -61,16 +64,20 @@ struct TaskEnd {
 }
 
 impl Scheduler {
+    /// `state` is the manifest's state directory, open; results and task
+    /// locks live there.
     pub fn new(
         runtime: Arc<Runtime>,
         manifest: &Manifest,
+        state: &PrivateDir,
         events: Events,
         settings: RunSettings,
-    ) -> Self {
-        Scheduler {
+    ) -> std::io::Result<Self> {
+        Ok(Scheduler {
             runtime,
             events,
-            results: ResultStore::new(&manifest.runtime.state_path),
+            results: ResultStore::open(state)?,
+            locks: TaskLocks::open(state)?,
             state_dir: manifest.runtime.state_path.clone(),
             settings,
             class_caps: manifest
@@ -81,7 +88,7 @@ impl Scheduler {
             components: Components::default(),
             last_progress_ms: AtomicU64::new(0),
             started: Instant::now(),
-        }
+        })
     }
 
     /// Runs the plan to the end (or until cancelled) and returns the counts.
@@ -94,7 +101,7 @@ impl Scheduler {
         for (task, flag) in &plan.skip {
             self.events.emit(Event::TaskSkipped {
                 label: task.label.to_string(),
-                flag: flag.clone(),
+                cause: SkipCause::Flag(flag.clone()),
             });
         }
         for task in &plan.start {
@@ -103,7 +110,7 @@ impl Scheduler {
         let stall_limit = watchdog::stall_limit(&plan.start);
         self.events.emit(self.events.queue_init(plan.start.len()));
         let this = Arc::new(self);
-        this.components.prefetch(&this.runtime);
+        this.components.prefetch(&this.runtime, &this.events);
 
         let mut queue = Queue::new(
             plan.start,
@@ -118,6 +125,11 @@ impl Scheduler {
             while !this.settings.cancel.is_cancelled()
                 && let Some(task) = queue.next()
             {
+                let Some(lock) = this.lock(&task) else {
+                    queue.finished(&task);
+                    summary.skipped += 1;
+                    continue;
+                };
                 this.mark_progress();
                 // `_start` is emitted here, as the slot is granted, so start
                 // events appear in scheduling (priority) order.
@@ -127,7 +139,7 @@ impl Scheduler {
                     label: task.label.to_string(),
                     ms: start_ms,
                 });
-                let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started));
+                let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started, lock));
                 in_flight.insert(handle.id(), task);
             }
             if queue.running() == 0 {
@@ -175,6 +187,7 @@ impl Scheduler {
                 }
             }
         }
+        this.components.close();
         if summary.done > 0
             && this.settings.mode == Mode::On
             && let Err(error) = this.results.sync()
@@ -187,18 +200,49 @@ impl Scheduler {
         }
     }
 
+    /// The task's cross-process lock (see `task_lock`), `Some(None)` where
+    /// none is needed; `None` after emitting `_skipped reason=running` when
+    /// another process is running the task.
+    fn lock(&self, task: &Task) -> Option<Option<TaskLock>> {
+        if self.settings.mode != Mode::On {
+            return Some(None);
+        }
+        match self.locks.try_lock(&task.id) {
+            Ok(Some(lock)) => Some(Some(lock)),
+            Ok(None) => {
+                self.events.emit(Event::TaskSkipped {
+                    label: task.label.to_string(),
+                    cause: SkipCause::Running,
+                });
+                None
+            }
+            Err(error) => {
+                // Without the lock the task still runs: results are
+                // replaced atomically, so the worst case is duplicate work.
+                tracing::warn!(task = %task.id, %error, "cannot take the task's lock");
+                Some(None)
+            }
+        }
+    }
+
     fn mark_progress(&self) {
         let now = self.started.elapsed().as_millis() as u64;
         self.last_progress_ms.store(now, Ordering::Relaxed);
     }
 
-    /// Resolves once no task has shown progress for `limit`.
+    /// Resolves once no task has shown progress for `limit`. Compiling a
+    /// component is progress: a first compilation may take longer than any
+    /// task's timeout, and is not a stalled host.
     async fn stalled(&self, limit: Duration) {
         loop {
             let last = Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed));
             let due = self.started + last + limit;
             if Instant::now() >= due {
-                return;
+                if !self.components.loading() {
+                    return;
+                }
+                self.mark_progress();
+                continue;
             }
             tokio::time::sleep_until(due.into()).await;
         }
@@ -224,7 +268,13 @@ impl Scheduler {
     /// Runs every attempt of one started task and emits its one end. The
     /// clock was read for `_start` before `started`, so `_start` + `ms`
     /// never ends after the task really did.
-    async fn run_task(self: Arc<Self>, task: Task, started: Instant) -> TaskEnd {
+    /// `_lock` is held until the result is stored.
+    async fn run_task(
+        self: Arc<Self>,
+        task: Task,
+        started: Instant,
+        _lock: Option<TaskLock>,
+    ) -> TaskEnd {
         let mut attempts = 0;
         let cancel = self.settings.cancel.clone();
         let outcome = tokio::select! {
@@ -269,17 +319,23 @@ impl Scheduler {
     async fn attempts(&self, task: &Task, attempts: &mut u32) -> Result<Completed, Failure> {
         let component = self.components.get(&self.runtime, task).await?;
         // Shadow mode: scratch copies of the rw grants, removed on drop.
+        // The copies count against the task's timeout.
         let mut scratch = HashMap::new();
         if self.settings.mode == Mode::Shadow {
+            let deadline = Instant::now() + task.timeout();
             for dir in task.dirs.iter().filter(|dir| dir.mode == Access::Rw) {
                 let source = dir.host_path.clone();
-                let copy = tokio::task::spawn_blocking(move || scratch_copy(&source))
+                let copy = tokio::task::spawn_blocking(move || scratch_copy(&source, deadline))
                     .await
                     .map_err(std::io::Error::other)
                     .and_then(|copied| copied)
                     .map_err(|error| {
+                        let reason = match error.kind() {
+                            std::io::ErrorKind::TimedOut => FailReason::Timeout,
+                            _ => FailReason::Denied,
+                        };
                         Failure::new(
-                            FailReason::Denied,
+                            reason,
                             format!("cannot make a shadow copy of {}: {error}", dir.guest),
                         )
                     })?;

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::durable::{create_private_dir, write_atomically};
+use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Task;
 
 const SENTINEL: &str = "watchdog.tripped";
@@ -24,7 +24,7 @@ pub fn sentinel_path(state_dir: &Path) -> PathBuf {
 
 /// Writes the sentinel, saying when and which tasks were stuck.
 pub fn trip(state_dir: &Path, limit: Duration, tasks: &[String]) -> io::Result<()> {
-    create_private_dir(state_dir)?;
+    let state = PrivateDir::create(state_dir)?;
     let at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -34,7 +34,7 @@ pub fn trip(state_dir: &Path, limit: Duration, tasks: &[String]) -> io::Result<(
         limit.as_millis(),
         tasks.join(",")
     );
-    write_atomically(&sentinel_path(state_dir), text.as_bytes())
+    state.write_atomically(SENTINEL, text.as_bytes())
 }
 
 /// The sentinel's content, if the watchdog has tripped.

@@ -131,6 +131,30 @@ pub async fn run_attempt(
     }
 }
 
+/// One function on this many consecutive frames at an out-of-bounds trap
+/// is recursion that ran off the guest's own stack (languages that compile
+/// to wasm keep their stack in linear memory, below its other data).
+/// wasmtime keeps the innermost 20 frames of a trap's backtrace.
+const RECURSION_FRAMES: usize = 16;
+
+/// Whether the trap's backtrace shows one function recursing deeply.
+fn deep_recursion(error: &wasmtime::Error) -> bool {
+    let Some(trace) = error.downcast_ref::<wasmtime::WasmBacktrace>() else {
+        return false;
+    };
+    let mut run = 0;
+    let mut previous = None;
+    for frame in trace.frames() {
+        let function = Some(frame.func_index());
+        run = if function == previous { run + 1 } else { 1 };
+        previous = function;
+        if run >= RECURSION_FRAMES {
+            return true;
+        }
+    }
+    false
+}
+
 /// Maps a trap or host error to the reason vocabulary.
 fn classify(error: &wasmtime::Error, exhausted: Option<&str>, task: &Task) -> Failure {
     if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -149,6 +173,10 @@ fn classify(error: &wasmtime::Error, exhausted: Option<&str>, task: &Task) -> Fa
             format!("exceeded timeout_ms={}", task.timeout_ms),
         ),
         Some(Trap::StackOverflow) => Failure::new(FailReason::Stack, "wasm stack overflow"),
+        Some(Trap::MemoryOutOfBounds) if deep_recursion(error) => Failure::new(
+            FailReason::Stack,
+            "guest stack overflow: deep recursion ran past the guest's own stack in linear memory",
+        ),
         _ => match exhausted {
             Some(limit) => Failure::new(FailReason::Memory, limit),
             None => Failure::new(FailReason::Trap, error.root_cause().to_string()),

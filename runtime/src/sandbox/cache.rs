@@ -18,7 +18,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::digest::{hex, sha256_hex};
-use crate::durable::{create_private_dir, write_atomically};
+use crate::fs::durable::{create_private_dir, write_atomically};
 
 /// Where compiled components are kept between runs.
 pub struct ArtifactCache {

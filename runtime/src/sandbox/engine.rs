@@ -83,14 +83,26 @@ impl Runtime {
 
     /// Reads, verifies, compiles and links a component. Blocking: run it on
     /// a blocking thread. Every refusal happens before any guest code runs.
-    pub fn load(&self, path: &Path, pin: Option<&str>) -> Result<TaskPre<StoreData>, Failure> {
-        let compiled = self.compile(path, pin)?;
+    /// `on_compile` is told the component's size before a cache miss
+    /// compiles it, which can take seconds for a large component.
+    pub fn load(
+        &self,
+        path: &Path,
+        pin: Option<&str>,
+        on_compile: &dyn Fn(usize),
+    ) -> Result<TaskPre<StoreData>, Failure> {
+        let compiled = self.compile(path, pin, on_compile)?;
         self.link(path, &compiled.component)
     }
 
     /// Reads a component, checks its pin and header, and compiles it (or
     /// takes it from the cache). Blocking.
-    pub fn compile(&self, path: &Path, pin: Option<&str>) -> Result<Compiled, Failure> {
+    pub fn compile(
+        &self,
+        path: &Path,
+        pin: Option<&str>,
+        on_compile: &dyn Fn(usize),
+    ) -> Result<Compiled, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         let bytes = std::fs::read(path)
             .map_err(|e| load_error(format!("cannot read component {}: {e}", path.display())))?;
@@ -123,9 +135,11 @@ impl Runtime {
         }
         let component = match self.cached(&sha256) {
             Some(component) => component,
-            None => self
-                .compile_fresh(&bytes, &sha256)
-                .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?,
+            None => {
+                on_compile(bytes.len());
+                self.compile_fresh(&bytes, &sha256)
+                    .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?
+            }
         };
         Ok(Compiled { sha256, component })
     }

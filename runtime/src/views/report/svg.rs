@@ -74,7 +74,7 @@ pub(super) fn draw(run: &Timeline) -> String {
     }
     if !run.skipped.is_empty() {
         svg.push(format!(
-            r#"<text class="skipped" x="10" y="{:.1}">skipped (feature flag off): {}</text>"#,
+            r#"<text class="skipped" x="10" y="{:.1}">skipped (feature flag off, or running in another corral): {}</text>"#,
             bottom + 34.0,
             escape(&run.skipped.join(", "))
         ));

@@ -58,7 +58,7 @@ fn three_tasks() -> Vec<Event> {
     vec![
         Event::TaskSkipped {
             label: "motd".into(),
-            flag: "CORRAL_TASK_MOTD".into(),
+            cause: crate::events::SkipCause::Flag("CORRAL_TASK_MOTD".into()),
         },
         Event::QueueInit {
             ms: 0.42,
@@ -142,7 +142,7 @@ fn segment_lines_give_one_lane_per_task_in_start_order() {
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.ends_with("</svg>\n"));
     assert!(svg.contains("corral run: total=4 done=1 fail=1 timeout=1 skipped=1 wall_ms=1503.9"));
-    assert!(svg.contains("skipped (feature flag off): motd"));
+    assert!(svg.contains("skipped (feature flag off, or running in another corral): motd"));
     assert!(svg.contains(r#"class="queue-init""#));
     assert!(svg.contains("trap 1.50 ms"), "the reason is shown");
     assert!(svg.contains("sub-segment render, 1.20 ms"));
@@ -157,7 +157,7 @@ fn json_lines_give_the_same_lanes() {
         lanes(&render_svg(&segment_lines(&events)).unwrap())
     );
     assert!(from_json.contains("wall_ms=1503.9"));
-    assert!(from_json.contains("skipped (feature flag off): motd"));
+    assert!(from_json.contains("skipped (feature flag off, or running in another corral): motd"));
     assert!(from_json.contains("sub-segment render, 1.20 ms"));
 }
 

@@ -82,6 +82,26 @@ fn descend(depth: u64) -> u64 {
     black_box(below ^ depth).rotate_left(1)
 }
 
+/// Recursion whose frames live in linear memory: each keeps a 4 KiB
+/// buffer, so the guest's own stack (1 MiB, in linear memory) runs out long
+/// before the wasm stack does.
+pub fn recurse_big_frames() -> String {
+    let depth = descend_big(black_box(0));
+    format!("recursed {depth}")
+}
+
+#[inline(never)]
+fn descend_big(depth: u64) -> u64 {
+    let mut frame = [0u8; 4096];
+    frame[(depth % 4096) as usize] = depth as u8;
+    let frame = black_box(frame);
+    if depth == u64::MAX {
+        return depth;
+    }
+    let below = descend_big(black_box(depth + 1));
+    below ^ u64::from(frame[(below % 4096) as usize])
+}
+
 pub fn stdout_flood(bytes: u64) -> Outcome {
     flood(io::stdout().lock(), bytes)
 }

@@ -61,6 +61,7 @@ impl Guest for Component {
             ("poll-never", []) => hostile::poll_never(),
             ("memory-bomb", []) => hostile::memory_bomb(),
             ("recurse", []) => Ok(hostile::recurse()),
+            ("recurse-big-frames", []) => Ok(hostile::recurse_big_frames()),
             ("stdout-flood", [bytes]) => hostile::stdout_flood(number(bytes)?),
             ("stderr-flood", [bytes]) => hostile::stderr_flood(number(bytes)?),
             ("log-huge", [bytes]) => Ok(hostile::log_huge(number(bytes)?)),
