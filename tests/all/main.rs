@@ -12,6 +12,7 @@ mod hostile;
 mod lifecycle;
 mod manifest_errors;
 mod modes;
+mod new_task;
 mod properties;
 mod reliability;
 mod report;

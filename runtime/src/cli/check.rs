@@ -6,13 +6,16 @@ use std::path::Path;
 use super::exit::{CliError, Exit};
 use super::output::print_raw;
 use crate::escape::escape;
-use crate::events::FailReason;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::events::{FailReason, Failure};
 use crate::manifest::{Manifest, Task};
-use crate::sandbox::Runtime;
+use crate::sandbox::{Compiling, Runtime};
 
 pub fn check(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
-    manifest.check_files()?;
+    manifest.check_files(&manifest.tasks)?;
     load_components(&manifest.tasks)?;
     print_raw(&format!(
         "{}: ok, {} tasks\nchecksum: {}\n",
@@ -32,16 +35,7 @@ pub fn load_components<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Result<
     let mut problems = Vec::new();
     let mut refused = false;
     for task in tasks {
-        let pin = task.sha256.as_ref().map(|pin| pin.as_str());
-        let path = &task.component_path;
-        let announce = |bytes: usize| {
-            eprintln!(
-                "corral: compiling {} ({:.1} MB) for the first time; later loads use the cache",
-                path.display(),
-                bytes as f64 / 1e6
-            );
-        };
-        if let Err(failure) = runtime.load(path, pin, &announce) {
+        if let Err(failure) = load_showing_progress(&runtime, task) {
             refused |= failure.reason == FailReason::Integrity;
             problems.push(format!("task {}: {failure}", task.id));
         }
@@ -51,4 +45,55 @@ pub fn load_components<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Result<
         (false, true) => Err(CliError::Refused(problems.join("\n"))),
         (false, false) => Err(CliError::TaskFailed(problems.join("\n"))),
     }
+}
+
+/// Loads one component; a first compilation says so, shows its progress
+/// every second after the first, and says how large its artifact is.
+fn load_showing_progress(runtime: &Runtime, task: &Task) -> Result<(), Failure> {
+    let path = task.component_path.display().to_string();
+    let pin = task.sha256.as_ref().map(|pin| pin.as_str());
+    let (notices, heard) = mpsc::channel();
+    let show = |notice: Compiling| match notice {
+        Compiling::Started { component_bytes } => eprintln!(
+            "corral: compiling {path} ({:.1} MB) for the first time; later loads use the cache",
+            component_bytes as f64 / 1e6
+        ),
+        Compiling::Finished {
+            artifact_bytes,
+            seconds,
+        } => eprintln!(
+            "corral: compiled {path} in {seconds:.1} s; cached artifact {:.1} MB",
+            artifact_bytes as f64 / 1e6
+        ),
+    };
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(|| {
+            let notify = |compiling| {
+                let _ = notices.send(compiling);
+            };
+            runtime.load(&task.component_path, pin, &notify).map(drop)
+        });
+        let started = Instant::now();
+        let mut compiling = false;
+        while !loading.is_finished() {
+            match heard.recv_timeout(Duration::from_secs(1)) {
+                Ok(notice) => {
+                    compiling = true;
+                    show(notice);
+                }
+                Err(_) if compiling => eprintln!(
+                    "corral: still compiling {path} ({} s)",
+                    started.elapsed().as_secs()
+                ),
+                Err(_) => {}
+            }
+        }
+        heard.try_iter().for_each(show);
+        loading.join().unwrap_or_else(|_| {
+            Err(Failure::new(
+                FailReason::Load,
+                "the compiler thread panicked",
+            ))
+        })
+    })
 }

@@ -12,6 +12,7 @@ mod enable;
 mod exit;
 mod list;
 mod lock;
+mod new;
 mod output;
 mod policy;
 mod report;
@@ -19,6 +20,7 @@ mod result;
 mod run;
 mod shell_init;
 mod signals;
+mod templates;
 mod watch;
 
 use std::path::PathBuf;
@@ -94,6 +96,16 @@ enum Command {
         #[arg(long, value_name = "PATH", default_value = "timeline.svg")]
         out: PathBuf,
     },
+    /// Create a task from a template beside the manifest and add it to the
+    /// manifest.
+    New {
+        /// The task's id ([a-z0-9_], at most 64 characters); also its
+        /// directory's name.
+        name: String,
+        /// The language of the template.
+        #[arg(long, value_enum)]
+        lang: templates::Lang,
+    },
     /// Print a snippet for a shell's rc file that runs the tasks once per
     /// shell, after the first prompt, and exposes their results.
     ShellInit {
@@ -116,6 +128,7 @@ impl Cli {
             Command::Audit { json, diff } => audit::audit(manifest, *json, diff.as_deref()),
             Command::Lock => lock::lock(manifest),
             Command::Ack => ack::ack(manifest),
+            Command::New { name, lang } => new::new(manifest, name, *lang),
             Command::ShellInit { shell } => shell_init::shell_init(manifest, *shell),
             Command::Watch { events } => watch::watch(manifest, events.as_deref()),
             Command::Report { events, out } => report::report(events, out),

@@ -91,7 +91,7 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
     }
     let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
     if runs_tasks {
-        manifest.check_files()?;
+        manifest.check_files(&plan.start)?;
         let policy = Policy {
             locked: args.locked,
             require_ack: args.require_ack,

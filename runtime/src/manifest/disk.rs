@@ -3,13 +3,18 @@
 //! run before the components exist.
 
 use super::diagnostic::{Diagnostic, ManifestError};
-use super::model::Manifest;
+use super::model::{Manifest, Task};
 
 impl Manifest {
     /// Checks what lives on disk: each component file and each granted
     /// host directory. A `rw` grant inside `state_dir` may be missing: it is
     /// corral's own state and is created on first run.
-    pub fn check_files(&self) -> Result<(), ManifestError> {
+    /// Only `tasks` are checked, so a run of some tasks is not held up by
+    /// another's missing component.
+    pub fn check_files<'a>(
+        &self,
+        tasks: impl IntoIterator<Item = &'a Task>,
+    ) -> Result<(), ManifestError> {
         let mut diagnostics = Vec::new();
         let at = |line: usize, key: &str, message: String, help: &str| Diagnostic {
             file: self.path.clone(),
@@ -18,7 +23,7 @@ impl Manifest {
             message,
             help: help.to_string(),
         };
-        for task in &self.tasks {
+        for task in tasks {
             if !task.component_path.is_file() {
                 diagnostics.push(at(
                     task.line,

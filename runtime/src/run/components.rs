@@ -14,9 +14,9 @@ use tokio::sync::OnceCell;
 
 use crate::events::{Event, Events, FailReason, Failure, LogLevel};
 use crate::manifest::Task;
-use crate::sandbox::Runtime;
 use crate::sandbox::bindings::TaskPre;
 use crate::sandbox::host::StoreData;
+use crate::sandbox::{Compiling, Runtime};
 
 type Loaded = Result<Arc<TaskPre<StoreData>>, Failure>;
 type Key = (PathBuf, Option<String>);
@@ -89,7 +89,13 @@ impl Components {
             let init = || async {
                 loading.fetch_add(1, Ordering::AcqRel);
                 let shown = path.display().to_string();
-                let announce = move |bytes: usize| {
+                let announce = move |compiling: Compiling| {
+                    let Compiling::Started {
+                        component_bytes: bytes,
+                    } = compiling
+                    else {
+                        return;
+                    };
                     let Some(events) = lock(&notices).clone() else {
                         return;
                     };

@@ -32,6 +32,13 @@ pub struct Runtime {
     cache: Option<ArtifactCache>,
 }
 
+/// What a cache miss reports while it compiles a component.
+#[derive(Clone, Copy, Debug)]
+pub enum Compiling {
+    Started { component_bytes: usize },
+    Finished { artifact_bytes: usize, seconds: f64 },
+}
+
 /// A component read, verified and compiled, not yet linked.
 pub struct Compiled {
     pub sha256: String,
@@ -83,13 +90,13 @@ impl Runtime {
 
     /// Reads, verifies, compiles and links a component. Blocking: run it on
     /// a blocking thread. Every refusal happens before any guest code runs.
-    /// `on_compile` is told the component's size before a cache miss
-    /// compiles it, which can take seconds for a large component.
+    /// `on_compile` hears about a cache miss, which can take seconds for a
+    /// large component: before compiling, and once the artifact is made.
     pub fn load(
         &self,
         path: &Path,
         pin: Option<&str>,
-        on_compile: &dyn Fn(usize),
+        on_compile: &dyn Fn(Compiling),
     ) -> Result<TaskPre<StoreData>, Failure> {
         let compiled = self.compile(path, pin, on_compile)?;
         self.link(path, &compiled.component)
@@ -101,7 +108,7 @@ impl Runtime {
         &self,
         path: &Path,
         pin: Option<&str>,
-        on_compile: &dyn Fn(usize),
+        on_compile: &dyn Fn(Compiling),
     ) -> Result<Compiled, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         let bytes = std::fs::read(path)
@@ -136,9 +143,18 @@ impl Runtime {
         let component = match self.cached(&sha256) {
             Some(component) => component,
             None => {
-                on_compile(bytes.len());
-                self.compile_fresh(&bytes, &sha256)
-                    .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?
+                on_compile(Compiling::Started {
+                    component_bytes: bytes.len(),
+                });
+                let started = std::time::Instant::now();
+                let (component, artifact_bytes) = self
+                    .compile_fresh(&bytes, &sha256)
+                    .map_err(|e| load_error(format!("cannot compile {}: {e:#}", path.display())))?;
+                on_compile(Compiling::Finished {
+                    artifact_bytes,
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+                component
             }
         };
         Ok(Compiled { sha256, component })
@@ -176,8 +192,9 @@ impl Runtime {
         self.cache.as_ref()?.load(&self.engine, sha256)
     }
 
-    /// Compiles with Cranelift and keeps the artifact for later runs.
-    fn compile_fresh(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<Component> {
+    /// Compiles with Cranelift and keeps the artifact for later runs;
+    /// returns the component and the artifact's size.
+    fn compile_fresh(&self, bytes: &[u8], sha256: &str) -> wasmtime::Result<(Component, usize)> {
         tracing::debug!(sha256, "compiling component");
         let artifact = self.engine.precompile_component(bytes)?;
         if let Some(cache) = &self.cache
@@ -186,7 +203,8 @@ impl Runtime {
             tracing::warn!(%error, "cannot store the compiled component in the cache");
         }
         // SAFETY: the artifact was produced just now by this engine.
-        unsafe { Component::deserialize(&self.engine, &artifact) }
+        let component = unsafe { Component::deserialize(&self.engine, &artifact) }?;
+        Ok((component, artifact.len()))
     }
 }
 

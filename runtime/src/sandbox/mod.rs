@@ -16,4 +16,4 @@ pub mod host;
 mod limits;
 pub mod policy;
 
-pub use engine::Runtime;
+pub use engine::{Compiling, Runtime};

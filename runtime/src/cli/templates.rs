@@ -1,0 +1,106 @@
+//! The task templates `corral new` writes, carried in the binary so an
+//! installed corral needs no checkout: the files of `runtime/templates/`,
+//! the WIT contract, and per language its build command and budgets.
+
+/// A language `corral new` can write a task in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Rust,
+    Python,
+    Js,
+}
+
+/// One template: its files (relative path, text with `{{name}}` and
+/// `{{crate}}` placeholders), build command and budgets.
+pub struct Template {
+    pub files: &'static [(&'static str, &'static str)],
+    pub build: &'static str,
+    /// What the stub needs with room to grow (measured: README, "Writing a
+    /// task"); the timeout is capped by the manifest's `max_timeout_ms`.
+    pub timeout_ms: u64,
+    pub fuel: u64,
+    pub memory_mb: u64,
+    /// What to install before the first build.
+    pub tools: &'static str,
+}
+
+const WIT: &str = include_str!("../../../wit/task.wit");
+
+pub fn template(lang: Lang) -> Template {
+    match lang {
+        Lang::Rust => Template {
+            files: &[
+                (
+                    "Cargo.toml",
+                    include_str!("../../templates/rust/Cargo.toml"),
+                ),
+                (
+                    "Cargo.lock",
+                    include_str!("../../templates/rust/Cargo.lock"),
+                ),
+                (
+                    "src/lib.rs",
+                    include_str!("../../templates/rust/src/lib.rs"),
+                ),
+                ("wit/task.wit", WIT),
+            ],
+            build: include_str!("../../templates/rust/build-command"),
+            timeout_ms: 1500,
+            fuel: 500_000_000,
+            memory_mb: 16,
+            tools: "rustup target add wasm32-wasip2",
+        },
+        Lang::Python => Template {
+            files: &[
+                ("app.py", include_str!("../../templates/python/app.py")),
+                (
+                    "corral_task.py",
+                    include_str!("../../templates/python/corral_task.py"),
+                ),
+                ("wit/task.wit", WIT),
+            ],
+            build: include_str!("../../templates/python/build-command"),
+            timeout_ms: 5000,
+            fuel: 2_000_000_000,
+            memory_mb: 64,
+            tools: "python3 -m venv target/tools/python && target/tools/python/bin/pip install componentize-py==0.25.1",
+        },
+        Lang::Js => Template {
+            files: &[
+                ("app.js", include_str!("../../templates/js/app.js")),
+                (
+                    "corral_task.js",
+                    include_str!("../../templates/js/corral_task.js"),
+                ),
+                ("wit/task.wit", WIT),
+                (
+                    "wit/task-js.wit",
+                    include_str!("../../templates/js/wit/task-js.wit"),
+                ),
+                (
+                    "wit/deps/clocks.wit",
+                    include_str!("../../templates/wit-deps/clocks.wit"),
+                ),
+                (
+                    "wit/deps/filesystem.wit",
+                    include_str!("../../templates/wit-deps/filesystem.wit"),
+                ),
+                (
+                    "wit/deps/io.wit",
+                    include_str!("../../templates/wit-deps/io.wit"),
+                ),
+            ],
+            build: include_str!("../../templates/js/build-command"),
+            timeout_ms: 1500,
+            fuel: 1_000_000_000,
+            memory_mb: 32,
+            tools: "npm install --prefix target/tools/node componentize-qjs@0.4.5",
+        },
+    }
+}
+
+/// `text` with the placeholders filled for task `name`.
+pub fn fill(text: &str, name: &str) -> String {
+    text.replace("{{name}}", name)
+        .replace("{{crate}}", &name.replace('_', "-"))
+}

@@ -1,0 +1,96 @@
+//! `corral new`: a task per language from its template, built with the
+//! `build` command it was given and run by corral: it reads its grant,
+//! logs, times a sub-segment, returns its result, and an `InvalidInput`
+//! ends as `reason=invalid_input` without a retry.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::Fixture;
+
+/// The pinned Python and JavaScript tools, installed by
+/// `runtime/templates/install-tools.sh` (as `.ci/run` does).
+fn tools() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools")
+}
+
+/// Whether `tool` (relative to the tools directory) is installed; under CI
+/// a missing tool fails the test instead of skipping it.
+fn installed(tool: &str) -> bool {
+    let found = tools().join(tool).exists();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is missing: run runtime/templates/install-tools.sh"
+        );
+        eprintln!("skipped: {tool} is not installed (runtime/templates/install-tools.sh)");
+    }
+    found
+}
+
+fn new_task_builds_runs_and_fails_cleanly(lang: &str, id: &str) {
+    let fixture = Fixture::new();
+    fixture.write(
+        "manifest.toml",
+        "# A user's manifest: comments survive `corral new`.\nversion = 1\n",
+    );
+    let tools = tools().display().to_string();
+    let env = [("CORRAL_TOOLS", tools.as_str())];
+    let new = fixture.corral_with(&["new", id, "--lang", lang], &env);
+    assert_eq!(new.code, Some(0), "{}", new.stderr);
+    assert!(new.stderr.contains("corral lock"), "{}", new.stderr);
+    let again = fixture.corral_with(&["new", id, "--lang", lang], &env);
+    assert_eq!(again.code, Some(2), "never overwrites: {}", again.stderr);
+
+    let build = fixture.corral_with(&["build", "--only", id], &env);
+    assert_eq!(build.code, Some(0), "{}", build.stderr);
+    assert!(build.stderr.contains("cached artifact"), "{}", build.stderr);
+
+    let run = fixture.corral_with(&["run", "--only", id], &env);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.assert_done(id);
+    assert!(
+        run.has_segment(&format!("async_task_{id}_scan")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("LOG task={id} level=info")),
+        "{}",
+        run.stderr
+    );
+    let result = fixture.corral(&["result", id]);
+    assert_eq!(
+        result.stdout, "files=1 first=sample.txt bytes=76\n",
+        "{}",
+        result.stderr
+    );
+
+    // An InvalidInput is never retried, even with retries left.
+    let manifest = std::fs::read_to_string(fixture.path().join("manifest.toml")).unwrap();
+    assert!(manifest.starts_with("# A user's manifest"), "{manifest}");
+    let invalid = manifest.replace("args = [\"/data\"]", "args = [\"--invalid\"]\nretries = 2");
+    fixture.write("manifest.toml", invalid);
+    let run = fixture.corral_with(&["run", "--only", id], &env);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let fail = run.assert_failed(id, "invalid_input");
+    assert_eq!(fail.field("attempts"), "1", "{}", run.stderr);
+}
+
+#[test]
+fn a_rust_task_from_its_template() {
+    new_task_builds_runs_and_fails_cleanly("rust", "demo_rust");
+}
+
+#[test]
+fn a_python_task_from_its_template() {
+    if installed("python/bin/componentize-py") {
+        new_task_builds_runs_and_fails_cleanly("python", "demo_python");
+    }
+}
+
+#[test]
+fn a_javascript_task_from_its_template() {
+    if installed("node/node_modules/.bin/componentize-qjs") {
+        new_task_builds_runs_and_fails_cleanly("js", "demo_js");
+    }
+}
