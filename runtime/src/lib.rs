@@ -2,9 +2,10 @@
 //!
 //! Data flows one way, one folder per stage:
 //! `manifest` -> `plan` -> `run` -> `sandbox` -> `events` -> exit code (in
-//! `cli`). Beside the pipeline, `views` read events back for people and
-//! `review` serves auditors. Each folder's module doc says what it owns and
-//! what it must not import. The binary is a thin wrapper around [`Cli`].
+//! `cli`). Beside the pipeline, `views` read events back for people,
+//! `review` serves auditors and `perf` judges `corral bench`'s samples.
+//! Each folder's module doc says what it owns and what it must not
+//! import. The binary is a thin wrapper around [`Cli`].
 
 mod cli;
 mod digest;
@@ -13,6 +14,7 @@ mod events;
 mod fs;
 mod manifest;
 mod mode;
+mod perf;
 mod plan;
 mod review;
 mod run;

@@ -13,6 +13,7 @@ mod lifecycle;
 mod manifest_errors;
 mod modes;
 mod new_task;
+mod perf;
 mod properties;
 mod reliability;
 mod report;

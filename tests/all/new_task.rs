@@ -34,7 +34,12 @@ fn new_task_builds_runs_and_fails_cleanly(lang: &str, id: &str) {
         "# A user's manifest: comments survive `corral new`.\nversion = 1\n",
     );
     let tools = tools().display().to_string();
-    let env = [("CORRAL_TOOLS", tools.as_str())];
+    // A cache of its own, so `corral build` compiles (and says so) every time.
+    let cache = fixture.path().join("cache").display().to_string();
+    let env = [
+        ("CORRAL_TOOLS", tools.as_str()),
+        ("CORRAL_CACHE_DIR", cache.as_str()),
+    ];
     let new = fixture.corral_with(&["new", id, "--lang", lang], &env);
     assert_eq!(new.code, Some(0), "{}", new.stderr);
     assert!(new.stderr.contains("corral lock"), "{}", new.stderr);

@@ -263,7 +263,9 @@ fn a_shadow_copy_is_bounded_by_the_timeout_and_removed() {
 fn a_long_first_compile_does_not_trip_the_watchdog() {
     let fixture = Fixture::new();
     let cache = fixture.mkdir("fresh-cache");
-    fixture.manifest(&probe_task("quick", &["ok"], "timeout_ms = 1"));
+    // A 20 ms timeout: a 60 ms watchdog, far shorter than compiling the
+    // probe into an empty cache.
+    fixture.manifest(&probe_task("quick", &["ok"], "timeout_ms = 20"));
     let run = fixture.corral_with(&["run"], &[("CORRAL_CACHE_DIR", cache.to_str().unwrap())]);
     assert!(!run.has_segment("async_watchdog"), "{}", run.stderr);
     assert!(!run.stderr.contains("reason=cancelled"), "{}", run.stderr);

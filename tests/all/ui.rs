@@ -31,6 +31,9 @@ golden_cases!(
     bad_priority,
     budgets_and_rules,
     canonical_every_key,
+    perf_bad_values,
+    perf_budgets,
+    perf_unknown_mode,
     unknown_key,
     unsorted_and_duplicate,
 );

@@ -5,6 +5,7 @@
 mod ack;
 mod args;
 mod audit;
+mod bench;
 mod build;
 mod check;
 mod detach;
@@ -51,6 +52,9 @@ pub struct Cli {
 enum Command {
     /// Run the manifest's tasks concurrently and report segment events.
     Run(run::RunArgs),
+    /// Run the tasks several times in shadow mode; report times, spread,
+    /// fuel and budgets; compare with a baseline; gate as [perf] says.
+    Bench(bench::BenchArgs),
     /// Validate the manifest and its components; print the manifest checksum.
     Check,
     /// List the manifest's tasks with their budgets and grants.
@@ -120,6 +124,7 @@ impl Cli {
         let manifest = self.manifest.as_path();
         match &self.command {
             Command::Run(args) => run::run(manifest, args, process_start),
+            Command::Bench(args) => bench::bench(manifest, args),
             Command::Check => check::check(manifest),
             Command::List => list::list(manifest),
             Command::Build { only } => build::build_command(manifest, only),

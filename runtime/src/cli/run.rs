@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
@@ -21,7 +22,7 @@ use crate::mode::Mode;
 use crate::plan::Plan;
 use crate::run::cancel::Cancel;
 use crate::run::controls::Controls;
-use crate::run::scheduler::{RunSettings, Scheduler};
+use crate::run::scheduler::{RunOutcome, RunSettings, Scheduler};
 use crate::run::watchdog;
 use crate::sandbox::Runtime;
 use crate::views::status_line::LiveStatus;
@@ -181,8 +182,8 @@ fn run_detached(manifest: &Manifest, args: &RunArgs) -> Result<Exit, CliError> {
     Ok(Exit::Success)
 }
 
-/// Runs the plan on a multi-threaded executor (guests run in parallel, one
-/// per worker) until it ends or a signal cancels it, then emits the summary.
+/// Runs the plan until it ends or a signal cancels it, and turns how it
+/// ended into the exit code.
 fn run_plan(
     manifest: &Manifest,
     plan: Plan,
@@ -191,7 +192,6 @@ fn run_plan(
     controls: Controls,
     events: &Events,
 ) -> Result<Exit, CliError> {
-    prepare_state_dirs(manifest)?;
     let max_concurrency = args
         .max_concurrency
         .map_or(manifest.runtime.max_concurrency, |cap| {
@@ -199,6 +199,38 @@ fn run_plan(
         });
     let runtime =
         Runtime::new().map_err(|error| CliError::internal("cannot start wasmtime", error))?;
+    let (outcome, signal) = execute_plan(
+        manifest,
+        plan,
+        &runtime,
+        max_concurrency,
+        mode,
+        controls,
+        events,
+    )?;
+    let summary = &outcome.summary;
+    Ok(match signal {
+        Some(exit) => exit,
+        None if outcome.integrity_failures > 0 => Exit::Refused,
+        None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
+        None => Exit::Success,
+    })
+}
+
+/// One run of the plan, shared by `run` and `bench`: on a multi-threaded
+/// executor (guests run in parallel, one per worker) until it ends or a
+/// signal cancels it, then the summary is emitted, its `wall_ms` measured
+/// from the start of `events`. Returns the signal that cancelled it, if any.
+pub(super) fn execute_plan(
+    manifest: &Manifest,
+    plan: Plan,
+    runtime: &Arc<Runtime>,
+    max_concurrency: u32,
+    mode: Mode,
+    controls: Controls,
+    events: &Events,
+) -> Result<(RunOutcome, Option<Exit>), CliError> {
+    prepare_state_dirs(manifest)?;
     // One worker per guest that can run at once, up to the cores: a guest
     // occupies its worker while it runs, and idle workers only cost start-up.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -220,26 +252,26 @@ fn run_plan(
         cancel: cancel.clone(),
     };
     let state = open_state_dir(manifest)?;
-    let scheduler = Scheduler::new(runtime, manifest, &state, events.clone(), settings)
-        .map_err(|error| CliError::internal("cannot open the state directory", error))?;
-    let (outcome, signal) = executor.block_on(async {
+    let scheduler = Scheduler::new(
+        Arc::clone(runtime),
+        manifest,
+        &state,
+        events.clone(),
+        settings,
+    )
+    .map_err(|error| CliError::internal("cannot open the state directory", error))?;
+    let (mut outcome, signal) = executor.block_on(async {
         let signals = tokio::spawn(signals::cancel_on_signal(cancel));
         let outcome = scheduler.run(plan).await;
         signals.abort();
         (outcome, signals.await.ok().flatten())
     });
-    let mut summary = outcome.summary;
-    summary.wall_ms = events.since_start_ms();
-    events.emit(Event::Summary(summary.clone()));
+    outcome.summary.wall_ms = events.since_start_ms();
+    events.emit(Event::Summary(outcome.summary.clone()));
     // Guests blocked in host calls were abandoned at their timeout; do not
     // wait for their blocking threads.
     executor.shutdown_background();
-    Ok(match signal {
-        Some(exit) => exit,
-        None if outcome.integrity_failures > 0 => Exit::Refused,
-        None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
-        None => Exit::Success,
-    })
+    Ok((outcome, signal))
 }
 
 /// The manifest's state directory, created on first use, private to the

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::fields::parse_fields;
-use super::model::{Event, SkipCause, Summary};
+use super::model::{BudgetCheck, Event, SkipCause, Summary};
 
 /// A line that claims to be an event but does not parse. It never repeats
 /// the line: the text may hold terminal escapes.
@@ -115,6 +115,10 @@ impl Decoder {
                 skipped: fields.count("async_tasks_skipped")?,
                 accumulated_ms: fields.ms("async_total_accumulated_ms")?,
                 wall_ms: fields.ms("wall_ms")?,
+                unterminated: fields.count_or_zero("async_tasks_unterminated")?,
+                fuel_total: fields.count_or_zero("async_fuel_total")?,
+                budget_ok: fields.count_or_zero("async_budget_ok")?,
+                budget_over: fields.count_or_zero("async_budget_over")?,
             })),
             _ => None,
         };
@@ -168,6 +172,7 @@ impl Decoder {
                 ms,
                 attempts: fields.count_or_zero("attempts")?,
                 fuel: fields.count_or_zero("fuel")?,
+                budget: fields.budget()?,
             },
             "fail" => Event::TaskFail {
                 label,
@@ -261,6 +266,29 @@ impl Fields {
         }
     }
 
+    /// A `_done` line's budget verdict; lines written before budgets
+    /// existed, and tasks without one, have none.
+    fn budget(&self) -> Result<Option<BudgetCheck>, DecodeError> {
+        let over = match self.0.get("budget").map(String::as_str) {
+            None => return Ok(None),
+            Some("ok") => false,
+            Some("over") => true,
+            Some(_) => return Err(DecodeError("budget= is not valid".into())),
+        };
+        Ok(Some(BudgetCheck {
+            budget_ms: self.optional_count("budget_ms")?,
+            budget_fuel: self.optional_count("budget_fuel")?,
+            over,
+        }))
+    }
+
+    fn optional_count(&self, key: &str) -> Result<Option<u64>, DecodeError> {
+        self.0
+            .contains_key(key)
+            .then(|| self.parsed(key))
+            .transpose()
+    }
+
     /// A duration: a finite, non-negative number of milliseconds.
     fn ms(&self, key: &str) -> Result<f64, DecodeError> {
         self.parsed::<f64>(key)
@@ -307,6 +335,18 @@ mod tests {
                 ms: 3.1,
                 attempts: 1,
                 fuel: 81_234,
+                budget: None,
+            },
+            Event::TaskDone {
+                label: "budgeted".into(),
+                ms: 3.1,
+                attempts: 1,
+                fuel: 81_234,
+                budget: Some(BudgetCheck {
+                    budget_ms: None,
+                    budget_fuel: Some(80_000),
+                    over: true,
+                }),
             },
             Event::TaskFail {
                 label: "slow".into(),
@@ -335,6 +375,10 @@ mod tests {
                 skipped: 1,
                 accumulated_ms: 1503.3,
                 wall_ms: 1510.5,
+                unterminated: 0,
+                fuel_total: 162_468,
+                budget_ok: 0,
+                budget_over: 1,
             }),
         ]
     }
@@ -376,6 +420,25 @@ mod tests {
             decode("SEGMENT name=async_task_git_fail ms=3 phase=p sample=on reason=trap"),
             Event::TaskFail { label, reason: FailReason::Trap, .. } if label == "git"
         ));
+    }
+
+    #[test]
+    fn lines_written_before_the_perf_guard_fields_still_decode() {
+        let mut decoder = Decoder::default();
+        let summary = decoder
+            .decode("PERF_GUARD async_tasks_total=1 async_tasks_done=1 async_tasks_fail=0 async_tasks_timeout=0 async_tasks_skipped=0 async_total_accumulated_ms=2.0 wall_ms=3.0")
+            .unwrap();
+        assert!(
+            matches!(summary, Some(Event::Summary(s)) if s.unterminated == 0 && s.fuel_total == 0 && s.budget_over == 0)
+        );
+        let done = decoder
+            .decode(
+                "SEGMENT name=async_task_a_done ms=1 phase=p sample=on task=a fuel=9 attempts=1",
+            )
+            .unwrap();
+        assert!(matches!(done, Some(Event::TaskDone { budget: None, .. })));
+        let bad = "SEGMENT name=async_task_a_done ms=1 task=a budget=maybe";
+        assert!(decoder.decode(bad).is_err());
     }
 
     #[test]

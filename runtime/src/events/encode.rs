@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::quote;
-use super::model::{Event, RunTags, SkipCause};
+use super::model::{BudgetCheck, Event, RunTags, SkipCause};
 
 impl Event {
     /// Formats the event as one `SEGMENT`/`PERF_GUARD`/`LOG`/`PROGRESS` line.
@@ -22,8 +22,10 @@ impl Event {
                 ms,
                 attempts,
                 fuel,
+                budget,
             } => format!(
-                "SEGMENT name=async_task_{label}_done ms={ms:.2} {tail} task={label} fuel={fuel} attempts={attempts}"
+                "SEGMENT name=async_task_{label}_done ms={ms:.2} {tail} task={label} fuel={fuel} attempts={attempts}{}",
+                budget.as_ref().map(budget_fields).unwrap_or_default()
             ),
             Event::TaskFail {
                 label,
@@ -67,8 +69,18 @@ impl Event {
                 tasks.join(",")
             ),
             Event::Summary(s) => format!(
-                "PERF_GUARD async_tasks_total={} async_tasks_done={} async_tasks_fail={} async_tasks_timeout={} async_tasks_skipped={} async_total_accumulated_ms={:.1} wall_ms={:.1}",
-                s.total, s.done, s.fail, s.timeout, s.skipped, s.accumulated_ms, s.wall_ms
+                "PERF_GUARD async_tasks_total={} async_tasks_done={} async_tasks_fail={} async_tasks_timeout={} async_tasks_skipped={} async_total_accumulated_ms={:.1} wall_ms={:.1} async_tasks_unterminated={} async_fuel_total={} async_budget_ok={} async_budget_over={}",
+                s.total,
+                s.done,
+                s.fail,
+                s.timeout,
+                s.skipped,
+                s.accumulated_ms,
+                s.wall_ms,
+                s.unterminated,
+                s.fuel_total,
+                s.budget_ok,
+                s.budget_over
             ),
         }
     }
@@ -103,11 +115,20 @@ impl Event {
                 ms,
                 attempts,
                 fuel,
-            } => segment(
-                format!("async_task_{label}_done"),
-                *ms,
-                json!({ "task": label, "fuel": fuel, "attempts": attempts }),
-            ),
+                budget,
+            } => {
+                let mut extra = json!({ "task": label, "fuel": fuel, "attempts": attempts });
+                if let Some(budget) = budget {
+                    extra["budget"] = verdict(budget).into();
+                    if let Some(ms) = budget.budget_ms {
+                        extra["budget_ms"] = ms.into();
+                    }
+                    if let Some(fuel) = budget.budget_fuel {
+                        extra["budget_fuel"] = fuel.into();
+                    }
+                }
+                segment(format!("async_task_{label}_done"), *ms, extra)
+            }
             Event::TaskFail {
                 label,
                 ms,
@@ -162,9 +183,29 @@ impl Event {
                 "async_tasks_skipped": s.skipped,
                 "async_total_accumulated_ms": round2(s.accumulated_ms),
                 "wall_ms": round2(s.wall_ms),
+                "async_tasks_unterminated": s.unterminated,
+                "async_fuel_total": s.fuel_total,
+                "async_budget_ok": s.budget_ok,
+                "async_budget_over": s.budget_over,
             }),
         }
     }
+}
+
+/// ` budget=ok|over` and the budgets the task has, for a `_done` line.
+fn budget_fields(budget: &BudgetCheck) -> String {
+    let mut fields = format!(" budget={}", verdict(budget));
+    if let Some(ms) = budget.budget_ms {
+        fields.push_str(&format!(" budget_ms={ms}"));
+    }
+    if let Some(fuel) = budget.budget_fuel {
+        fields.push_str(&format!(" budget_fuel={fuel}"));
+    }
+    fields
+}
+
+fn verdict(budget: &BudgetCheck) -> &'static str {
+    if budget.over { "over" } else { "ok" }
 }
 
 fn round2(ms: f64) -> f64 {

@@ -19,6 +19,8 @@ pub enum EventTarget {
     Stderr,
     Stdout,
     File(PathBuf),
+    /// Nowhere: `corral bench` keeps only each sample's outcome.
+    Discard,
 }
 
 impl EventTarget {

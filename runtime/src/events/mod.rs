@@ -16,6 +16,6 @@ mod writer;
 pub use decode::{DecodeError, Decoder, RawEvent, parse_line};
 pub use fields::quote;
 pub use format::{EventFormat, EventTarget};
-pub use model::{Event, LogLevel, RunTags, SkipCause, Summary};
+pub use model::{BudgetCheck, Event, LogLevel, RunTags, SkipCause, Summary};
 pub use reason::{FailReason, Failure};
 pub use writer::{Events, Overlay};

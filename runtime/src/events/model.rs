@@ -52,6 +52,37 @@ pub enum SkipCause {
     Running,
 }
 
+/// A done task's budgets and whether it kept them, for performance gates
+/// and the report, which read events only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetCheck {
+    pub budget_ms: Option<u64>,
+    pub budget_fuel: Option<u64>,
+    pub over: bool,
+}
+
+impl BudgetCheck {
+    /// The verdict on a task that took `ms` and `fuel`; `None` when it has
+    /// no budget.
+    pub fn of(
+        budget_ms: Option<u64>,
+        budget_fuel: Option<u64>,
+        ms: f64,
+        fuel: u64,
+    ) -> Option<Self> {
+        if budget_ms.is_none() && budget_fuel.is_none() {
+            return None;
+        }
+        let over = budget_ms.is_some_and(|budget| ms > budget as f64)
+            || budget_fuel.is_some_and(|budget| fuel > budget);
+        Some(BudgetCheck {
+            budget_ms,
+            budget_fuel,
+            over,
+        })
+    }
+}
+
 /// Counts for the closing `PERF_GUARD` line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
@@ -62,6 +93,13 @@ pub struct Summary {
     pub skipped: u32,
     pub accumulated_ms: f64,
     pub wall_ms: f64,
+    /// Started tasks without a terminal event; a promotion guard wants 0.
+    pub unterminated: u32,
+    /// Fuel of the done tasks: deterministic, unlike any time.
+    pub fuel_total: u64,
+    /// Done tasks with a budget, by verdict.
+    pub budget_ok: u32,
+    pub budget_over: u32,
 }
 
 /// One thing that happened in a run.
@@ -84,6 +122,8 @@ pub enum Event {
         ms: f64,
         attempts: u32,
         fuel: u64,
+        /// Present when the task has a budget.
+        budget: Option<BudgetCheck>,
     },
     TaskFail {
         label: String,

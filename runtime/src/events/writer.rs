@@ -52,6 +52,7 @@ impl Events {
         let out: Box<dyn Write + Send> = match target {
             EventTarget::Stderr => Box::new(io::stderr()),
             EventTarget::Stdout => Box::new(io::stdout()),
+            EventTarget::Discard => Box::new(io::sink()),
             EventTarget::File(path) => Box::new(
                 named::open_for_writing(path, named::FIFO_OPEN_TIMEOUT).map_err(|e| {
                     io::Error::new(

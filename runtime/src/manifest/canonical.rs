@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{DirGrant, Manifest, Task};
+use super::model::{DirGrant, Manifest, PerfPolicy, Task};
 use crate::digest::sha256_hex;
 
 impl Manifest {
@@ -28,7 +28,7 @@ impl Manifest {
             .iter()
             .map(|(name, cap)| (name.to_string(), json!(cap)))
             .collect();
-        json!({
+        let mut canonical = json!({
             "version": self.version,
             "runtime": {
                 "max_concurrency": runtime.max_concurrency,
@@ -39,12 +39,26 @@ impl Manifest {
             },
             "classes": classes,
             "task": self.tasks.iter().map(task).collect::<Vec<_>>(),
-        })
+        });
+        // `[perf]` is whole or absent: spelled-out defaults are no change.
+        if self.perf != PerfPolicy::default() {
+            canonical["perf"] = perf(&self.perf);
+        }
+        canonical
     }
 }
 
-fn task(task: &Task) -> Value {
+fn perf(policy: &PerfPolicy) -> Value {
     json!({
+        "samples": policy.samples,
+        "trim": policy.trim,
+        "max_rel_stddev": policy.max_rel_stddev,
+        "mode": policy.mode.as_str(),
+    })
+}
+
+fn task(task: &Task) -> Value {
+    let mut value = json!({
         "id": task.id.as_str(),
         "rationale": task.rationale,
         "label": task.label.as_str(),
@@ -61,7 +75,14 @@ fn task(task: &Task) -> Value {
         "args": task.args,
         "env": task.env,
         "dir": task.dirs.iter().map(grant).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(ms) = task.budget_ms {
+        value["budget_ms"] = json!(ms);
+    }
+    if let Some(fuel) = task.budget_fuel {
+        value["budget_fuel"] = json!(fuel);
+    }
+    value
 }
 
 fn grant(dir: &DirGrant) -> Value {

@@ -15,11 +15,12 @@ mod expand;
 mod load;
 mod model;
 mod names;
+mod perf;
 mod resolve;
 mod schema;
 
 pub use diagnostic::ManifestError;
 pub use diff::{Change, diff};
-pub use model::{Manifest, Task};
+pub use model::{Manifest, PerfPolicy, Task};
 pub use names::Name;
-pub use schema::Access;
+pub use schema::{Access, PerfMode};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::names::{Name, Pin};
-use super::schema::{Access, Priority};
+use super::schema::{Access, PerfMode, Priority};
 
 /// A validated manifest with defaults applied.
 #[derive(Clone, Debug)]
@@ -16,6 +16,7 @@ pub struct Manifest {
     pub runtime: RuntimeConfig,
     /// Concurrency classes and their caps.
     pub classes: BTreeMap<Name, u32>,
+    pub perf: PerfPolicy,
     pub tasks: Vec<Task>,
     /// The manifest file, as given.
     pub path: PathBuf,
@@ -37,6 +38,18 @@ pub struct RuntimeConfig {
     pub require_ack: bool,
 }
 
+/// The `[perf]` table with defaults applied: how `corral bench` samples
+/// (timings are noisy, so several runs, outliers trimmed) and judges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerfPolicy {
+    pub samples: u32,
+    /// Samples dropped at each end before the median and spread are taken.
+    pub trim: u32,
+    /// Above this relative standard deviation a time verdict is refused.
+    pub max_rel_stddev: f64,
+    pub mode: PerfMode,
+}
+
 /// One `[[task]]` with defaults applied and paths resolved.
 #[derive(Clone, Debug)]
 pub struct Task {
@@ -54,6 +67,11 @@ pub struct Task {
     pub fuel: u64,
     pub memory_mb: u64,
     pub retries: u32,
+    /// Wall time a done task should stay within; judged, never enforced
+    /// (that is `timeout_ms`).
+    pub budget_ms: Option<u64>,
+    /// Fuel a done task should stay within: deterministic, so judged exactly.
+    pub budget_fuel: Option<u64>,
     pub feature_flag: Option<String>,
     pub class: Option<Name>,
     pub args: Vec<String>,

@@ -38,7 +38,13 @@ pub(super) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn error(&mut self, span: std::ops::Range<usize>, key: &str, message: String, help: &str) {
+    pub(super) fn error(
+        &mut self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: String,
+        help: &str,
+    ) {
         let diagnostic = self.locator.at(span, key, message, help);
         self.diagnostics.push(diagnostic);
     }
@@ -57,6 +63,7 @@ impl Resolver<'_> {
         }
         let runtime = self.runtime(document.runtime);
         let classes = self.classes(document.classes);
+        let perf = self.perf(document.perf);
         let defaults = document.defaults;
         let mut tasks = Vec::with_capacity(document.tasks.len());
         for table in document.tasks {
@@ -67,6 +74,7 @@ impl Resolver<'_> {
             version: *document.version.get_ref(),
             runtime,
             classes,
+            perf,
             tasks,
             path: path.to_path_buf(),
             dir: self.base.to_path_buf(),
@@ -248,6 +256,19 @@ impl Resolver<'_> {
             &format!("use 0 to {MAX_RETRIES} retries"),
         );
 
+        let budget_ms = self.optional_budget(
+            table.budget_ms,
+            timeout_ms,
+            "task.budget_ms",
+            "keep budget_ms at or under the task's timeout_ms",
+        );
+        let budget_fuel = self.optional_budget(
+            table.budget_fuel,
+            fuel,
+            "task.budget_fuel",
+            "keep budget_fuel at or under the task's fuel",
+        );
+
         let sha256 = table.sha256.as_ref().and_then(|pin| {
             let parsed = Pin::parse(pin.get_ref());
             if parsed.is_none() {
@@ -317,6 +338,8 @@ impl Resolver<'_> {
             fuel,
             memory_mb,
             retries,
+            budget_ms,
+            budget_fuel,
             feature_flag: table.feature_flag.map(Spanned::into_inner),
             class: table.class.and_then(|class| Name::parse(class.get_ref())),
             args: table.args,

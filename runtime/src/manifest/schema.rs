@@ -21,6 +21,8 @@ pub(super) struct Document {
     pub defaults: DefaultsTable,
     #[serde(default)]
     pub classes: BTreeMap<String, Spanned<ClassTable>>,
+    #[serde(default)]
+    pub perf: PerfTable,
     #[serde(default, rename = "task")]
     pub tasks: Vec<Spanned<TaskTable>>,
 }
@@ -45,6 +47,16 @@ pub(super) struct DefaultsTable {
     pub priority: Option<Priority>,
 }
 
+/// `[perf]`: how `corral bench` samples and judges start-up performance.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PerfTable {
+    pub samples: Option<Spanned<u32>>,
+    pub trim: Option<Spanned<u32>>,
+    pub max_rel_stddev: Option<Spanned<f64>>,
+    pub mode: Option<PerfMode>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ClassTable {
@@ -65,6 +77,8 @@ pub(super) struct TaskTable {
     pub fuel: Option<Spanned<u64>>,
     pub memory_mb: Option<Spanned<u64>>,
     pub retries: Option<Spanned<u32>>,
+    pub budget_ms: Option<Spanned<u64>>,
+    pub budget_fuel: Option<Spanned<u64>>,
     pub feature_flag: Option<Spanned<String>>,
     pub class: Option<Spanned<String>>,
     #[serde(default)]
@@ -97,6 +111,31 @@ impl Priority {
             Priority::Critical => "critical",
             Priority::Normal => "normal",
             Priority::Cosmetic => "cosmetic",
+        }
+    }
+}
+
+/// What `corral bench` does with a regression, an over-budget task or
+/// samples too noisy to judge: the observe, warn, gate progression lets a
+/// CI job watch its numbers before it lets them fail a build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PerfMode {
+    /// Report only; always exit 0.
+    #[default]
+    Observe,
+    /// Report, and warn on stderr; exit 0.
+    Warn,
+    /// Report, and exit 1 on any finding.
+    Gate,
+}
+
+impl PerfMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PerfMode::Observe => "observe",
+            PerfMode::Warn => "warn",
+            PerfMode::Gate => "gate",
         }
     }
 }

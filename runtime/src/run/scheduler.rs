@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use crate::events::{Event, Events, FailReason, Failure, SkipCause, Summary};
+use crate::events::{BudgetCheck, Event, Events, FailReason, Failure, SkipCause, Summary};
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Access, Manifest, Task};
 use crate::mode::Mode;
@@ -55,12 +55,26 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// Tasks refused because their component did not match its pin.
     pub integrity_failures: u32,
+    /// Every started task that ended, in end order: `corral bench`'s samples.
+    pub tasks: Vec<TaskRecord>,
+}
+
+/// How one started task ended.
+#[derive(Clone, Debug)]
+pub struct TaskRecord {
+    pub id: String,
+    pub ms: f64,
+    /// The fuel of a done task; `None` when it failed.
+    pub fuel: Option<u64>,
 }
 
 /// How one task ended.
 struct TaskEnd {
     ms: f64,
     failure: Option<FailReason>,
+    fuel: Option<u64>,
+    /// Whether a done task with a budget exceeded it.
+    budget_over: Option<bool>,
 }
 
 impl Scheduler {
@@ -94,6 +108,8 @@ impl Scheduler {
     /// Runs the plan to the end (or until cancelled) and returns the counts.
     pub async fn run(mut self, plan: Plan) -> RunOutcome {
         let mut integrity_failures = 0;
+        let mut starts: u32 = 0;
+        let mut records = Vec::with_capacity(plan.start.len());
         let mut summary = Summary {
             skipped: plan.skip.len() as u32,
             ..Summary::default()
@@ -139,6 +155,7 @@ impl Scheduler {
                     label: task.label.to_string(),
                     ms: start_ms,
                 });
+                starts += 1;
                 let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started, lock));
                 in_flight.insert(handle.id(), task);
             }
@@ -168,6 +185,8 @@ impl Scheduler {
                     let end = TaskEnd {
                         ms: 0.0,
                         failure: Some(FailReason::Trap),
+                        fuel: None,
+                        budget_over: None,
                     };
                     (error.id(), end)
                 }
@@ -178,6 +197,17 @@ impl Scheduler {
             queue.finished(&task);
             summary.total += 1;
             summary.accumulated_ms += end.ms;
+            summary.fuel_total += end.fuel.unwrap_or(0);
+            match end.budget_over {
+                Some(true) => summary.budget_over += 1,
+                Some(false) => summary.budget_ok += 1,
+                None => {}
+            }
+            records.push(TaskRecord {
+                id: task.id.to_string(),
+                ms: end.ms,
+                fuel: end.fuel,
+            });
             match end.failure {
                 None => summary.done += 1,
                 Some(FailReason::Timeout) => summary.timeout += 1,
@@ -188,6 +218,9 @@ impl Scheduler {
             }
         }
         this.components.close();
+        // Each join above is one terminal event; anything else is a task
+        // that started and was never accounted for.
+        summary.unterminated = starts.saturating_sub(summary.total);
         if summary.done > 0
             && this.settings.mode == Mode::On
             && let Err(error) = this.results.sync()
@@ -197,6 +230,7 @@ impl Scheduler {
         RunOutcome {
             summary,
             integrity_failures,
+            tasks: records,
         }
     }
 
@@ -290,13 +324,21 @@ impl Scheduler {
         let label = task.label.to_string();
         match outcome {
             Ok(fuel) => {
+                let budget = BudgetCheck::of(task.budget_ms, task.budget_fuel, ms, fuel);
+                let budget_over = budget.as_ref().map(|budget| budget.over);
                 self.events.emit(Event::TaskDone {
                     label,
                     ms,
                     attempts,
                     fuel,
+                    budget,
                 });
-                TaskEnd { ms, failure: None }
+                TaskEnd {
+                    ms,
+                    failure: None,
+                    fuel: Some(fuel),
+                    budget_over,
+                }
             }
             Err(failure) => {
                 self.events.emit(Event::TaskFail {
@@ -309,6 +351,8 @@ impl Scheduler {
                 TaskEnd {
                     ms,
                     failure: Some(failure.reason),
+                    fuel: None,
+                    budget_over: None,
                 }
             }
         }
@@ -318,6 +362,8 @@ impl Scheduler {
     /// retries; `attempts` counts the attempts made.
     async fn attempts(&self, task: &Task, attempts: &mut u32) -> Result<Completed, Failure> {
         let component = self.components.get(&self.runtime, task).await?;
+        // A component ready (perhaps after a long first compile) is progress.
+        self.mark_progress();
         // Shadow mode: scratch copies of the rw grants, removed on drop.
         // The copies count against the task's timeout.
         let mut scratch = HashMap::new();
@@ -344,8 +390,9 @@ impl Scheduler {
         }
         loop {
             *attempts += 1;
-            if !self.settings.controls.fake_latency.is_zero() {
-                tokio::time::sleep(self.settings.controls.fake_latency).await;
+            let latency = self.settings.controls.fake_latency.draw();
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
             }
             self.mark_progress();
             let grants = task

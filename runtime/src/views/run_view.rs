@@ -1,7 +1,7 @@
 //! A run as its events describe it: each task's status so far. The one fold
 //! behind the live status line, `corral watch` and `corral report`.
 
-use crate::events::{Event, FailReason, Summary};
+use crate::events::{BudgetCheck, Event, FailReason, Summary};
 
 /// Where a task is.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub struct TaskView {
     pub duration_ms: Option<f64>,
     pub attempts: Option<u32>,
     pub fuel: Option<u64>,
+    /// A done task's budgets and verdict, when it has a budget.
+    pub budget: Option<BudgetCheck>,
     /// A failed task's message.
     pub message: Option<String>,
     pub progress: Option<(u64, u64)>,
@@ -39,6 +41,7 @@ impl TaskView {
             duration_ms: None,
             attempts: None,
             fuel: None,
+            budget: None,
             message: None,
             progress: None,
             segments: Vec::new(),
@@ -70,12 +73,14 @@ impl RunView {
                 ms,
                 attempts,
                 fuel,
+                budget,
             } => {
                 if let Some(task) = self.running(label) {
                     task.status = TaskStatus::Done;
                     task.duration_ms = Some(*ms);
                     task.attempts = Some(*attempts);
                     task.fuel = Some(*fuel);
+                    task.budget = budget.clone();
                 }
             }
             Event::TaskFail {

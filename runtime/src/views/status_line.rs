@@ -120,6 +120,7 @@ mod tests {
             ms: 2.0,
             attempts: 1,
             fuel: 1,
+            budget: None,
         };
         status.observe(&start("a"));
         status.observe(&Event::Progress {

@@ -1,7 +1,9 @@
 //! The run report: a run's event file drawn as an SVG timeline, to see where
 //! start-up time goes. One lane per task, in start order, each bar coloured
 //! by outcome, so the task that holds the prompt back (the critical path)
-//! and the time spent before the queue was ready show at a glance.
+//! and the time spent before the queue was ready show at a glance. A done
+//! task over its budget (`budget=over` on its `_done`) is outlined in red
+//! and says so, since that is what a performance gate will act on.
 //!
 //! Pure text in, text out: it reads either event format through the one
 //! decoder, and a killed run's file as well as a finished one.

@@ -1,7 +1,7 @@
 //! Drawing a [`Timeline`] as SVG: axis, lanes, bars and annotations.
 
 use super::{Outcome, Timeline, end_ms, start_ms};
-use crate::events::Summary;
+use crate::events::{BudgetCheck, Summary};
 use crate::views::run_view::{TaskStatus, TaskView};
 
 const WIDTH: f64 = 1000.0;
@@ -85,10 +85,16 @@ pub(super) fn draw(run: &Timeline) -> String {
 
 fn header(summary: Option<&Summary>) -> String {
     match summary {
-        Some(s) => format!(
-            "corral run: total={} done={} fail={} timeout={} skipped={} wall_ms={:.1}",
-            s.total, s.done, s.fail, s.timeout, s.skipped, s.wall_ms
-        ),
+        Some(s) => {
+            let mut header = format!(
+                "corral run: total={} done={} fail={} timeout={} skipped={} wall_ms={:.1}",
+                s.total, s.done, s.fail, s.timeout, s.skipped, s.wall_ms
+            );
+            if s.budget_over > 0 {
+                header.push_str(&format!(" over_budget={}", s.budget_over));
+            }
+            header
+        }
         None => "corral run: no PERF_GUARD line, the run did not finish".to_owned(),
     }
 }
@@ -132,10 +138,16 @@ fn lane(task: &TaskView, index: usize, top: f64, height: f64, scale: &Scale) -> 
     let start = scale.x(start_ms(task));
     let end = scale.x(end_ms(task).unwrap_or(scale.span_ms));
     let bar_top = top + 4.0;
+    let over_budget = task.budget.as_ref().is_some_and(|budget| budget.over);
     let mut parts = vec![format!(
-        r#"<g class="lane" data-task="{}" data-outcome="{}">"#,
+        r#"<g class="lane" data-task="{}" data-outcome="{}"{}>"#,
         escape(&task.label),
-        outcome.as_str()
+        outcome.as_str(),
+        if over_budget {
+            r#" data-budget="over""#
+        } else {
+            ""
+        }
     )];
     if index % 2 == 1 {
         parts.push(format!(
@@ -150,6 +162,8 @@ fn lane(task: &TaskView, index: usize, top: f64, height: f64, scale: &Scale) -> 
     ));
     let outline = if outcome == Outcome::Unfinished {
         r##" stroke="#495057" stroke-dasharray="3 2""##
+    } else if over_budget {
+        r##" stroke="#c92a2a" stroke-width="2""##
     } else {
         ""
     };
@@ -186,9 +200,24 @@ fn bar_text(task: &TaskView) -> String {
     let duration = format!("{duration_ms:.2} ms");
     match (Outcome::of(task), &task.status) {
         (Outcome::Fail, TaskStatus::Failed(reason)) => format!("{reason} {duration}"),
-        (Outcome::Done, _) => duration,
+        (Outcome::Done, _) => match &task.budget {
+            Some(budget) if budget.over => format!("{duration} over budget ({})", budgets(budget)),
+            _ => duration,
+        },
         (outcome, _) => format!("{} {duration}", outcome.as_str()),
     }
+}
+
+/// `budget_ms 20, budget_fuel 1000`: the budgets a task has.
+fn budgets(budget: &BudgetCheck) -> String {
+    let parts: Vec<String> = [
+        budget.budget_ms.map(|ms| format!("budget_ms {ms}")),
+        budget.budget_fuel.map(|fuel| format!("budget_fuel {fuel}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    parts.join(", ")
 }
 
 fn tooltip(task: &TaskView) -> String {
@@ -201,6 +230,11 @@ fn tooltip(task: &TaskView) -> String {
             lines.push(format!("duration {duration_ms:.2} ms"));
             lines.push(format!("outcome {}", Outcome::of(task).as_str()));
             lines.extend(task.attempts.map(|n| format!("attempts {n}")));
+            lines.extend(task.fuel.map(|fuel| format!("fuel {fuel}")));
+            if let Some(budget) = &task.budget {
+                let verdict = if budget.over { "over" } else { "ok" };
+                lines.push(format!("budget {verdict}: {}", budgets(budget)));
+            }
             if let TaskStatus::Failed(reason) = task.status {
                 lines.push(format!("reason {reason}"));
             }

@@ -39,6 +39,7 @@ fn done(label: &str, ms: f64) -> Event {
         ms,
         attempts: 1,
         fuel: 81234,
+        budget: None,
     }
 }
 
@@ -99,6 +100,7 @@ fn three_tasks() -> Vec<Event> {
             skipped: 1,
             accumulated_ms: 1504.8,
             wall_ms: 1503.9,
+            ..PerfGuard::default()
         }),
     ]
 }
@@ -323,5 +325,41 @@ fn no_prefix_of_an_event_file_panics() {
         for (end, _) in text.char_indices() {
             let _ = render_svg(&text[..end]);
         }
+    }
+}
+
+#[test]
+fn over_budget_tasks_are_marked() {
+    let over = |label: &str, over: bool| Event::TaskDone {
+        label: label.into(),
+        ms: 30.0,
+        attempts: 1,
+        fuel: 500,
+        budget: Some(crate::events::BudgetCheck {
+            budget_ms: Some(20),
+            budget_fuel: None,
+            over,
+        }),
+    };
+    let events = [
+        start("slow", 0.5),
+        start("fine", 0.6),
+        over("slow", true),
+        over("fine", false),
+        Event::Summary(PerfGuard {
+            total: 2,
+            done: 2,
+            budget_ok: 1,
+            budget_over: 1,
+            ..PerfGuard::default()
+        }),
+    ];
+    for text in [segment_lines(&events), json_lines(&events)] {
+        let svg = render_svg(&text).unwrap();
+        assert_eq!(svg.matches(r#"data-budget="over""#).count(), 1, "{svg}");
+        assert!(svg.contains(r#"data-task="slow" data-outcome="done" data-budget="over""#));
+        assert!(svg.contains("30.00 ms over budget (budget_ms 20)"));
+        assert!(svg.contains("budget ok: budget_ms 20"));
+        assert!(svg.contains("over_budget=1"));
     }
 }
