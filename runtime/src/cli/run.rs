@@ -238,8 +238,17 @@ pub(super) fn execute_plan(
         .min(max_concurrency as usize)
         .min(plan.start.len())
         .max(1);
-    let executor = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+    // One guest at a time needs no second thread: the current-thread
+    // executor skips starting and parking a worker pool.
+    let mut builder = if workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    if workers > 1 {
+        builder.worker_threads(workers);
+    }
+    let executor = builder
         .enable_time()
         .enable_io()
         .build()

@@ -29,7 +29,7 @@ impl Manifest {
     /// Parses and validates manifest text; `path` names it in errors and
     /// anchors its relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-        let locator = Locator { file: path, text };
+        let locator = Locator::new(path, text);
         let document: schema::Document = toml::from_str(text)
             .map_err(|error| ManifestError::Invalid(vec![locator.toml_error(&error)]))?;
         let parent = path

@@ -5,8 +5,12 @@
 //! in a directory that only this user can write (created 0700, refused if
 //! group- or world-writable or owned by someone else), each artifact is keyed
 //! by the component's sha256 and the engine's compatibility hash, and each
-//! is accompanied by its own sha256, checked before use. A missing, corrupt
-//! or foreign artifact is ignored and rebuilt, never trusted.
+//! is accompanied by its own sha256 and the identity of the file it was
+//! written as (device, inode, size, modification time). A load whose file
+//! still has that identity trusts the checksum taken when it was stored,
+//! instead of reading and hashing megabytes at every shell start; any other
+//! file is hashed whole first. A missing, corrupt or foreign artifact is
+//! ignored and rebuilt, never trusted.
 
 use std::hash::{Hash, Hasher};
 use std::io;
@@ -59,9 +63,11 @@ impl ArtifactCache {
     /// one and it is intact.
     pub fn load(&self, engine: &Engine, component_sha256: &str) -> Option<Component> {
         let path = self.artifact_path(component_sha256);
-        let artifact = std::fs::read(&path).ok()?;
-        let expected = std::fs::read_to_string(path.with_extension("sha256")).ok();
-        if expected.as_deref().map(str::trim) != Some(sha256_hex(&artifact).as_str()) {
+        let record = std::fs::read_to_string(path.with_extension("sha256")).ok()?;
+        let (expected, identity) = record.trim().split_once(' ').unwrap_or((record.trim(), ""));
+        let metadata = std::fs::symlink_metadata(&path).ok()?;
+        let unchanged = !identity.is_empty() && identity == file_identity(&metadata);
+        if !unchanged && sha256_hex(std::fs::read(&path).ok()?) != expected {
             tracing::warn!(path = %path.display(), "ignoring a cached artifact that fails its checksum");
             return None;
         }
@@ -81,15 +87,28 @@ impl ArtifactCache {
     }
 
     /// Stores a freshly compiled artifact: the artifact first, then its
-    /// checksum, so a crash in between leaves an artifact that is never used.
+    /// checksum and file identity, so a crash in between leaves an artifact
+    /// that is never used.
     pub fn store(&self, component_sha256: &str, artifact: &[u8]) -> io::Result<()> {
         let path = self.artifact_path(component_sha256);
         write_atomically(&path, artifact)?;
-        write_atomically(
-            &path.with_extension("sha256"),
-            sha256_hex(artifact).as_bytes(),
-        )
+        let identity = file_identity(&std::fs::symlink_metadata(&path)?);
+        let record = format!("{} {identity}", sha256_hex(artifact));
+        write_atomically(&path.with_extension("sha256"), record.as_bytes())
     }
+}
+
+/// What changes whenever a file is replaced or written: device, inode,
+/// size and modification time to the nanosecond.
+fn file_identity(metadata: &std::fs::Metadata) -> String {
+    format!(
+        "{}:{}:{}:{}.{:09}",
+        metadata.dev(),
+        metadata.ino(),
+        metadata.size(),
+        metadata.mtime(),
+        metadata.mtime_nsec()
+    )
 }
 
 fn default_dir() -> Option<PathBuf> {

@@ -14,6 +14,7 @@ mod capture;
 pub mod engine;
 pub mod host;
 mod limits;
+mod local_fs;
 pub mod policy;
 
 pub use engine::{Compiling, Runtime};

@@ -9,6 +9,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 use crate::events::{FailReason, Failure};
 use crate::manifest::{Access, Task};
 use crate::sandbox::capture::Capture;
+use crate::sandbox::local_fs;
 
 /// Largest `get-random-bytes` request honoured; larger requests trap.
 pub const MAX_RANDOM_BYTES: u64 = 1 << 20;
@@ -28,11 +29,16 @@ pub fn wasi_context<'a>(
     stdout: &Capture,
     stderr: &Capture,
 ) -> Result<WasiCtx, Failure> {
+    let grants: Vec<Grant<'a>> = grants.into_iter().collect();
     let mut builder = WasiCtxBuilder::new();
-    // Filesystem calls stay on tokio's blocking pool (wasmtime-wasi's
-    // default, `allow_blocking_current_thread(false)`): inline blocking
-    // would read files faster (the benchmark's P7), but a hung filesystem
-    // would then hold an executor thread where no timeout can end the task.
+    // File calls run inline when every grant is on a local filesystem (a
+    // hand-off to tokio's blocking pool per call made guest reads and walks
+    // several times slower); on anything else they stay on the blocking
+    // pool, so a hung filesystem cannot hold an executor thread where no
+    // timeout could end the task.
+    builder.allow_blocking_current_thread(
+        !grants.is_empty() && grants.iter().all(|grant| local_fs::is_local(grant.host)),
+    );
     builder
         .arg(task.id.as_str())
         .args(&task.args)

@@ -37,6 +37,27 @@ pub fn count_bytes(path: &str) -> Outcome {
     }
 }
 
+/// Lists and stats every entry below `path` (symlinks not followed), as a
+/// scan of a tree must: `files=N dirs=N bytes=N`.
+pub fn walk(path: &str) -> Outcome {
+    let (mut files, mut dirs, mut bytes) = (0_u64, 0_u64, 0_u64);
+    let mut pending = vec![std::path::PathBuf::from(path)];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).map_err(io_failure)? {
+            let entry = entry.map_err(io_failure)?;
+            let metadata = fs::symlink_metadata(entry.path()).map_err(io_failure)?;
+            if metadata.is_dir() {
+                dirs += 1;
+                pending.push(entry.path());
+            } else {
+                files += 1;
+                bytes += metadata.len();
+            }
+        }
+    }
+    Ok(format!("files={files} dirs={dirs} bytes={bytes}"))
+}
+
 pub fn write(path: &str, text: &str) -> Outcome {
     done(fs::write(path, text))
 }

@@ -53,6 +53,7 @@ impl Guest for Component {
             ("mkdir", [path]) => fs_ops::mkdir(path),
             ("readdir", [path]) => fs_ops::readdir(path),
             ("count-bytes", [path]) => fs_ops::count_bytes(path),
+            ("walk", [path]) => fs_ops::walk(path),
 
             ("loop", []) => hostile::spin_forever(),
             ("spin", [n]) => Ok(hostile::spin(number(n)?)),

@@ -1,0 +1,240 @@
+//! Rows on real data: a tree of real source files (the path given after
+//! `--`, else a few thousand files of the cargo registry's unpacked crate
+//! sources, which every build machine has), a git checkout of it, a large
+//! manifest, and `--detach`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use corral_test_artifacts::{CORRAL_PROBE, GIT_STATUS, INTEGRITY_SCAN};
+
+use super::{Bench, Row, Target, spawn, time};
+
+/// Files copied from the registry when no tree is given.
+const TREE_FILES: usize = 4_800;
+
+/// The tree W1, W2 and G1 read: the first argument that is not a flag, or
+/// a copy of registry sources in `work`.
+pub fn real_tree(work: &Path) -> PathBuf {
+    if let Some(path) = std::env::args().skip(1).find(|arg| !arg.starts_with('-')) {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let tree = work.join("tree");
+    let mut copied = 0;
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
+        .expect("the cargo registry's sources")
+        .flat_map(|index| std::fs::read_dir(index.unwrap().path()).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    crates.sort();
+    for krate in crates {
+        if copied >= TREE_FILES {
+            break;
+        }
+        copied += copy_files(&krate, &tree.join(krate.file_name().unwrap()));
+    }
+    tree
+}
+
+fn copy_files(from: &Path, to: &Path) -> usize {
+    std::fs::create_dir_all(to).unwrap();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copied += copy_files(&entry.path(), &to.join(entry.file_name()));
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            copied += 1;
+        }
+    }
+    copied
+}
+
+fn one_task(bench: &Bench, name: &str, component: &str, args: &[&str], grants: &str) -> PathBuf {
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    let text = format!(
+        "version = 1\n[runtime]\nmax_timeout_ms = 60000\nstate_dir = {:?}\n[[task]]\nid = \"t0\"\nrationale = \"benchmark\"\ncomponent = {component:?}\nargs = [{}]\ntimeout_ms = 60000\nfuel = 1_000_000_000_000_000\nmemory_mb = 1024\n{grants}",
+        bench.dir.join(format!("{name}-state")).display(),
+        args.join(", "),
+    );
+    let path = bench.dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn grant(host: &Path, guest: &str, mode: &str) -> String {
+    format!("[[task.dir]]\nhost = {host:?}\nguest = {guest:?}\nmode = {mode:?}\n")
+}
+
+/// W1: the integrity scan of the tree against a native `sha256sum` of it.
+pub fn integrity_scan(bench: &Bench, tree: &Path) -> Row {
+    let state = bench.dir.join("w1-baseline");
+    std::fs::create_dir_all(&state).unwrap();
+    let manifest = one_task(
+        bench,
+        "w1",
+        INTEGRITY_SCAN,
+        &["/tree", "/state/baseline.sha256"],
+        &(grant(tree, "/tree", "ro") + &grant(&state, "/state", "rw")),
+    );
+    Row::paired(
+        "W1",
+        "integrity_scan of a real source tree / find | xargs sha256sum",
+        "<= 2.0",
+        Target::AtMost(2.0),
+        || {
+            let mut native = Command::new("sh");
+            native
+                .arg("-c")
+                .arg("find . -type f -print0 | xargs -0 sha256sum")
+                .current_dir(tree);
+            (time(|| spawn(native)), bench.run_wall(&manifest, &[]))
+        },
+    )
+}
+
+/// W2: listing and stat-ing every file of the tree inside a guest against
+/// native `find`.
+pub fn walk(bench: &Bench, tree: &Path) -> Row {
+    let manifest = one_task(
+        bench,
+        "w2",
+        CORRAL_PROBE,
+        &["walk", "/tree"],
+        &grant(tree, "/tree", "ro"),
+    );
+    Row::paired(
+        "W2",
+        "walk (list and stat every file) of the tree in a guest / find",
+        "<= 3.0",
+        Target::AtMost(3.0),
+        || {
+            let mut native = Command::new("find");
+            native.arg(tree).args(["-printf", "%s\n"]);
+            (time(|| spawn(native)), bench.task_ms(&manifest, "t0"))
+        },
+    )
+}
+
+/// G1 and G2: the git status task on a git checkout of the tree, clean
+/// and with 10 files modified, against `git status --porcelain=v2`.
+pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
+    let repo = bench.dir.join("repo");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=bench", "-c", "user.email=bench@localhost"])
+            .args(args)
+            .current_dir(&repo)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    copy_files(tree, &repo);
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "tree"]);
+    let repo_text = repo.display().to_string();
+    let manifest = one_task(
+        bench,
+        "g1",
+        GIT_STATUS,
+        &[&repo_text],
+        &grant(&repo, &repo_text, "ro"),
+    );
+    let native = || {
+        let mut command = Command::new("git");
+        command
+            .args(["status", "--porcelain=v2", "--branch"])
+            .current_dir(&repo);
+        time(|| spawn(command))
+    };
+    let clean = Row::paired(
+        "G1",
+        "git status task, clean checkout of the tree / git status --porcelain=v2",
+        "<= 1.5",
+        Target::AtMost(1.5),
+        || (native(), bench.run_wall(&manifest, &[])),
+    );
+    let mut modified = 0;
+    for entry in walkdir(&repo)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        if modified == 10 {
+            break;
+        }
+        let mut text = std::fs::read(&entry).unwrap();
+        text.extend_from_slice(b"\n// edited\n");
+        std::fs::write(&entry, text).unwrap();
+        modified += 1;
+    }
+    let dirty = Row::paired(
+        "G2",
+        "git status task, 10 files modified / git status --porcelain=v2",
+        "<= 1.5",
+        Target::AtMost(1.5),
+        || (native(), bench.run_wall(&manifest, &[])),
+    );
+    vec![clean, dirty]
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|name| name == ".git") {
+            continue;
+        }
+        if path.is_dir() {
+            found.extend(walkdir(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// M1: loading a manifest of 20,000 tasks against 8 times a manifest of
+/// 2,500: 1.0 is linear.
+pub fn large_manifest(bench: &Bench) -> Row {
+    let big = bench.manifest("m20000", 20_000, &["ok"], "");
+    let small = bench.manifest("m2500", 2_500, &["ok"], "");
+    let list = |manifest: &Path| {
+        let mut command = Command::new(super::CORRAL);
+        command.arg("list").arg("--manifest").arg(manifest);
+        time(|| spawn(command))
+    };
+    Row::paired(
+        "M1",
+        "`corral list` of 20,000 tasks / 8 x 2,500 tasks (1.0 = linear)",
+        "<= 1.3",
+        Target::AtMost(1.3),
+        || (list(&small) * 8, list(&big)),
+    )
+}
+
+/// S2: what a prompt hook blocks on, `corral run --detach`, in process
+/// spawns.
+pub fn detach(bench: &Bench, manifest: &Path) -> Row {
+    Row::paired(
+        "S2",
+        "`corral run --detach` returning to the shell / spawn /bin/true",
+        "<= 1.5",
+        Target::AtMost(1.5),
+        || {
+            let baseline = time(|| spawn(Command::new("/bin/true")));
+            let detached = bench.run_wall(manifest, &["--detach"]);
+            // Let the detached run finish before the next sample.
+            std::thread::sleep(Duration::from_millis(50));
+            (baseline, detached)
+        },
+    )
+}
