@@ -162,18 +162,16 @@ pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
         Target::AtMost(1.5),
         || (native(), bench.run_wall(&manifest, &[])),
     );
-    let mut modified = 0;
-    for entry in walkdir(&repo)
+    let edited: Vec<PathBuf> = walkdir(&repo)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-    {
-        if modified == 10 {
-            break;
-        }
-        let mut text = std::fs::read(&entry).unwrap();
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .take(10)
+        .collect();
+    assert_eq!(edited.len(), 10, "the tree has at least 10 Rust files");
+    for path in edited {
+        let mut text = std::fs::read(&path).unwrap();
         text.extend_from_slice(b"\n// edited\n");
-        std::fs::write(&entry, text).unwrap();
-        modified += 1;
+        std::fs::write(&path, text).unwrap();
     }
     let dirty = Row::paired(
         "G2",

@@ -270,10 +270,17 @@ pub(super) fn execute_plan(
     )
     .map_err(|error| CliError::internal("cannot open the state directory", error))?;
     let (mut outcome, signal) = executor.block_on(async {
-        let signals = tokio::spawn(signals::cancel_on_signal(cancel));
+        let signals = signals::Listeners::install()
+            .map(|listeners| tokio::spawn(listeners.cancel_on_signal(cancel)));
         let outcome = scheduler.run(plan).await;
-        signals.abort();
-        (outcome, signals.await.ok().flatten())
+        let signal = match signals {
+            Some(signals) => {
+                signals.abort();
+                signals.await.ok()
+            }
+            None => None,
+        };
+        (outcome, signal)
     });
     outcome.summary.wall_ms = events.since_start_ms();
     events.emit(Event::Summary(outcome.summary.clone()));

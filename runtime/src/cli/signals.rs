@@ -4,30 +4,47 @@
 //! the exit code names the signal (128 + its number). A second signal
 //! while the run winds down exits at once with the same code.
 
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
 use super::exit::Exit;
 use crate::run::cancel::Cancel;
 
-/// Cancels the run on the first signal and says which arrived; `None` if
-/// no handler could be installed.
-pub async fn cancel_on_signal(cancel: Cancel) -> Option<Exit> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup()).ok()?;
-    let mut interrupt = signal(SignalKind::interrupt()).ok()?;
-    let mut terminate = signal(SignalKind::terminate()).ok()?;
-    let (exit, name) = tokio::select! {
-        _ = hangup.recv() => (Exit::Hangup, "SIGHUP"),
-        _ = interrupt.recv() => (Exit::Interrupted, "SIGINT"),
-        _ = terminate.recv() => (Exit::Terminated, "SIGTERM"),
-    };
-    cancel.cancel(format!("run cancelled by {name}"));
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = hangup.recv() => {}
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-        eprintln!("corral: second signal: exiting without waiting for the run to wind down");
-        std::process::exit(exit as i32);
-    });
-    Some(exit)
+/// The run's signal handlers, installed.
+pub struct Listeners {
+    hangup: Signal,
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Listeners {
+    /// Installs the handlers now, before any task starts, so that a signal
+    /// that arrives at once is never the default (fatal) one. Call inside
+    /// the executor; `None` if a handler could not be installed.
+    pub fn install() -> Option<Listeners> {
+        Some(Listeners {
+            hangup: signal(SignalKind::hangup()).ok()?,
+            interrupt: signal(SignalKind::interrupt()).ok()?,
+            terminate: signal(SignalKind::terminate()).ok()?,
+        })
+    }
+
+    /// Cancels the run on the first signal and says which arrived.
+    pub async fn cancel_on_signal(mut self, cancel: Cancel) -> Exit {
+        let (exit, name) = tokio::select! {
+            _ = self.hangup.recv() => (Exit::Hangup, "SIGHUP"),
+            _ = self.interrupt.recv() => (Exit::Interrupted, "SIGINT"),
+            _ = self.terminate.recv() => (Exit::Terminated, "SIGTERM"),
+        };
+        cancel.cancel(format!("run cancelled by {name}"));
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = self.hangup.recv() => {}
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+            eprintln!("corral: second signal: exiting without waiting for the run to wind down");
+            std::process::exit(exit as i32);
+        });
+        exit
+    }
 }
