@@ -3,7 +3,8 @@
 //! whatever the noise; time is compared only beyond the noise both runs
 //! measured, and left undecided when either spread too much to tell.
 
-use super::capture::{Capture, FORMAT, TaskFigures};
+use super::capture::{Capture, FORMAT};
+use super::figures::TaskFigures;
 use super::stats::{NOISE_FLOOR_MS, Spread};
 use super::verdict::{Finding, FindingKind, Outcome};
 

@@ -4,30 +4,8 @@
 //! `max_rel_stddev` only if the budget lies beyond the noise: a 2 ms task
 //! is under a 500 ms budget however noisy, but not provably under 3 ms.
 
-use serde::{Deserialize, Serialize};
-
-use super::capture::TaskFigures;
+use super::figures::{BudgetVerdict, TaskFigures};
 use super::verdict::{Finding, FindingKind};
-
-/// A task's standing against its budgets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BudgetVerdict {
-    Ok,
-    Over,
-    /// Its time was too noisy to judge, and nothing else was over.
-    Undecided,
-}
-
-impl BudgetVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BudgetVerdict::Ok => "ok",
-            BudgetVerdict::Over => "over",
-            BudgetVerdict::Undecided => "undecided",
-        }
-    }
-}
 
 /// The verdict on a task's budgets (`None` without one), and a finding for
 /// each budget it exceeded or could not be judged against.

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::budget::{self, BudgetVerdict};
+use super::budget;
+use super::figures::TaskFigures;
 use super::stats::Spread;
 use super::verdict::{Finding, FindingKind, Outcome};
 use crate::manifest::{PerfPolicy, Task};
@@ -47,26 +48,6 @@ pub struct Capture {
     pub notes: Vec<String>,
     #[serde(default)]
     pub outcome: Outcome,
-}
-
-/// One task over every sample.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TaskFigures {
-    pub id: String,
-    /// Wall time of the task, all attempts, trimmed.
-    pub ms: Spread,
-    pub ms_samples: Vec<f64>,
-    /// The median fuel of the samples it was done in.
-    pub fuel: Option<u64>,
-    /// Whether every done sample consumed exactly the same fuel.
-    pub fuel_identical: bool,
-    pub fuel_samples: Vec<u64>,
-    /// Samples in which it failed.
-    pub failed: u32,
-    pub budget_ms: Option<u64>,
-    pub budget_fuel: Option<u64>,
-    /// `None` when the task has no budget.
-    pub budget: Option<BudgetVerdict>,
 }
 
 /// The run as a whole over every sample.
@@ -188,6 +169,7 @@ pub(super) mod tests {
 
     use super::*;
     use crate::manifest::Manifest;
+    use crate::perf::figures::BudgetVerdict;
 
     /// Tasks `a` (budget_fuel 100) and `b` (no budget).
     pub fn tasks() -> Vec<Task> {

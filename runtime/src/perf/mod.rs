@@ -10,6 +10,7 @@
 mod baseline;
 mod budget;
 mod capture;
+mod figures;
 mod stats;
 mod table;
 mod verdict;

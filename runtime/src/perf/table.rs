@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::capture::{Capture, TaskFigures};
+use super::capture::Capture;
+use super::figures::TaskFigures;
 
 /// The capture as text, ending in a newline.
 pub fn render(capture: &Capture) -> String {
