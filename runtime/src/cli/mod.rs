@@ -87,8 +87,8 @@ enum Command {
     Ack,
     /// Follow a running or finished run in a terminal view (q quits).
     Watch {
-        /// The run's event file (default: STATE_DIR/last-run.events, where
-        /// `run --detach` writes).
+        /// The run's event file (default: STATE_DIR/last-run.events, the
+        /// link to the newest detached run's events).
         #[arg(long, value_name = "PATH")]
         events: Option<PathBuf>,
     },

@@ -63,8 +63,8 @@ pub struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
     /// Return at once and finish the run in the background, detached from
-    /// the terminal; events go to the --events file (default
-    /// STATE_DIR/last-run.events).
+    /// the terminal; events go to the --events file, else to a new
+    /// STATE_DIR/runs/*.events that STATE_DIR/last-run.events links to.
     #[arg(long)]
     detach: bool,
 }
