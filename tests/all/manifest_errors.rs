@@ -240,3 +240,39 @@ fn every_problem_is_reported_at_once() {
     assert!(run.stderr.contains("`task.memory_mb`"), "{}", run.stderr);
     assert!(run.stderr.contains("`task.retries`"), "{}", run.stderr);
 }
+
+/// Without `--manifest`: `$CORRAL_MANIFEST`, else `./manifest.toml`, else
+/// the user's `$XDG_CONFIG_HOME/corral/manifest.toml`.
+#[test]
+fn the_default_manifest_follows_the_documented_chain() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "config/corral/manifest.toml",
+        "version = 1\n[runtime]\nphase = \"user\"\n",
+    );
+    fixture.write(
+        "elsewhere.toml",
+        "version = 1\n[runtime]\nphase = \"env\"\n",
+    );
+    fixture.mkdir("work");
+    let config = fixture.path().join("config").display().to_string();
+    let checksum = |env: &[(&str, &str)]| {
+        let mut command = fixture.command(&["check"]);
+        command
+            .current_dir(fixture.path().join("work"))
+            .envs(env.iter().copied());
+        let run = crate::support::Run::from(command.output().unwrap());
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+    };
+    let user = checksum(&[("XDG_CONFIG_HOME", &config)]);
+    assert!(user.contains("config/corral/manifest.toml: ok"), "{user}");
+    let from_env = checksum(&[
+        ("XDG_CONFIG_HOME", &config),
+        ("CORRAL_MANIFEST", "../elsewhere.toml"),
+    ]);
+    assert!(from_env.starts_with("../elsewhere.toml: ok"), "{from_env}");
+    fixture.write("work/manifest.toml", "version = 1\n");
+    let local = checksum(&[("XDG_CONFIG_HOME", &config)]);
+    assert!(local.starts_with("manifest.toml: ok"), "{local}");
+}

@@ -36,14 +36,10 @@ pub use exit::{CliError, Exit};
 #[derive(Debug, Parser)]
 #[command(name = "corral", version)]
 pub struct Cli {
-    /// The task manifest.
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        default_value = "manifest.toml"
-    )]
-    manifest: PathBuf,
+    /// The task manifest [default: $CORRAL_MANIFEST, else ./manifest.toml
+    /// if it exists, else $XDG_CONFIG_HOME/corral/manifest.toml].
+    #[arg(long, global = true, value_name = "PATH")]
+    manifest: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -118,10 +114,30 @@ enum Command {
     },
 }
 
+/// The manifest a command reads when `--manifest` is not given: the
+/// command line's contract (README, "Commands").
+fn manifest_path(given: Option<PathBuf>) -> PathBuf {
+    let from_env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(path) = given.or_else(|| from_env("CORRAL_MANIFEST").map(PathBuf::from)) {
+        return path;
+    }
+    let local = PathBuf::from("manifest.toml");
+    if local.exists() {
+        return local;
+    }
+    let config = from_env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| from_env("HOME").map(|home| PathBuf::from(home).join(".config")));
+    match config {
+        Some(config) => config.join("corral/manifest.toml"),
+        None => local,
+    }
+}
+
 impl Cli {
     /// Runs the chosen command. `process_start` anchors event times.
     pub fn execute(self, process_start: Instant) -> Result<Exit, CliError> {
-        let manifest = self.manifest.as_path();
+        let manifest = &manifest_path(self.manifest);
         match &self.command {
             Command::Run(args) => run::run(manifest, args, process_start),
             Command::Bench(args) => bench::bench(manifest, args),

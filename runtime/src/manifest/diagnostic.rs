@@ -35,7 +35,7 @@ impl fmt::Display for Diagnostic {
 /// Why a manifest could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read manifest {}: {source}\n  help: pass --manifest PATH, or run corral where manifest.toml is", escape(&path.display().to_string()))]
+    #[error("cannot read manifest {}: {source}\n  help: pass --manifest PATH, set CORRAL_MANIFEST, or run corral where manifest.toml is", escape(&path.display().to_string()))]
     Read { path: PathBuf, source: io::Error },
     #[error("{}", render(.0))]
     Invalid(Vec<Diagnostic>),
