@@ -284,3 +284,25 @@ fn a_run_reports_budgets_fuel_and_unterminated_tasks() {
     assert!(svg.contains(r#"data-task="a_over" data-outcome="done" data-budget="over""#));
     assert!(svg.contains("over budget (budget_fuel 1000)"));
 }
+
+/// An auditor sees each task's budgets, in text and JSON.
+#[test]
+fn audit_shows_budgets() {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task(
+        "a",
+        &["ok"],
+        "budget_ms = 100\nbudget_fuel = 5000",
+    ));
+    let text = fixture.corral(&["audit"]);
+    assert!(
+        text.stdout
+            .contains("budgets: budget_ms=100 budget_fuel=5000"),
+        "{}",
+        text.stdout
+    );
+    let json = fixture.corral(&["audit", "--json"]);
+    let audit: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(audit["tasks"][0]["budget_ms"], 100);
+    assert_eq!(audit["tasks"][0]["budget_fuel"], 5000);
+}

@@ -32,6 +32,10 @@ pub struct TaskAudit {
     pub memory_mb: u64,
     pub retries: u32,
     pub feature_flag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_fuel: Option<u64>,
     pub env_keys: Vec<String>,
     pub grants: Vec<GrantAudit>,
     pub component: String,
@@ -74,6 +78,8 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             memory_mb: task.memory_mb,
             retries: task.retries,
             feature_flag: task.feature_flag.clone(),
+            budget_ms: task.budget_ms,
+            budget_fuel: task.budget_fuel,
             env_keys: task.env.keys().cloned().collect(),
             grants: task
                 .dirs
@@ -240,6 +246,16 @@ impl Audit {
                 task.sha256.as_deref().unwrap_or("unreadable"),
                 if task.pinned { "pinned" } else { "not pinned" }
             );
+            let budgets: Vec<String> = [
+                ("budget_ms", task.budget_ms),
+                ("budget_fuel", task.budget_fuel),
+            ]
+            .into_iter()
+            .filter_map(|(key, value)| Some(format!("{key}={}", value?)))
+            .collect();
+            if !budgets.is_empty() {
+                let _ = writeln!(out, "  budgets: {}", budgets.join(" "));
+            }
             let env = if task.env_keys.is_empty() {
                 "-".to_string()
             } else {
