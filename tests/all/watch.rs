@@ -72,25 +72,9 @@ fn run_on_a_terminal_shows_a_live_status_line_then_only_event_lines() {
         return;
     }
     let fixture = Fixture::new();
-    fixture.manifest(&format!(
-        "[runtime]\nmax_timeout_ms = 5000\n{}{}",
-        probe_task("quick", &["ok"], ""),
-        probe_task("slow", &["sleep", "2500"], "timeout_ms = 5000"),
-    ));
-    let home = fixture.path().display().to_string();
-    let cache = shared_cache_dir().display().to_string();
-    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
-    let tmux = Tmux::start(
-        fixture.path(),
-        &format!(
-            "sh -c '{corral} run; echo RUN-EXITED; {corral} run --quiet; echo QUIET-EXITED; sleep 30'"
-        ),
-        &[
-            ("HOME", &home),
-            ("TERM", "xterm"),
-            ("PATH", "/usr/bin:/bin"),
-            ("CORRAL_CACHE_DIR", &cache),
-        ],
+    let tmux = quick_and_slow_on_a_terminal(
+        &fixture,
+        "{corral} run; echo RUN-EXITED; {corral} run --quiet; echo QUIET-EXITED",
     );
     let screen = tmux.wait_for(LIMIT, "the live status line", |screen| {
         screen.contains("corral: running slow")
@@ -127,23 +111,9 @@ fn json_events_on_a_terminal_also_get_the_live_status_line() {
         return;
     }
     let fixture = Fixture::new();
-    fixture.manifest(&format!(
-        "[runtime]\nmax_timeout_ms = 5000\n{}{}",
-        probe_task("quick", &["ok"], ""),
-        probe_task("slow", &["sleep", "2500"], "timeout_ms = 5000"),
-    ));
-    let home = fixture.path().display().to_string();
-    let cache = shared_cache_dir().display().to_string();
-    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
-    let tmux = Tmux::start(
-        fixture.path(),
-        &format!("sh -c '{corral} run --events-format json; echo RUN-EXITED; sleep 30'"),
-        &[
-            ("HOME", &home),
-            ("TERM", "xterm"),
-            ("PATH", "/usr/bin:/bin"),
-            ("CORRAL_CACHE_DIR", &cache),
-        ],
+    let tmux = quick_and_slow_on_a_terminal(
+        &fixture,
+        "{corral} run --events-format json; echo RUN-EXITED",
     );
     let screen = tmux.wait_for(LIMIT, "the live status line", |screen| {
         screen.contains("corral: running slow")
@@ -154,4 +124,27 @@ fn json_events_on_a_terminal_also_get_the_live_status_line() {
         screen.contains("RUN-EXITED")
     });
     assert!(!screen.contains("corral: running"), "{screen}");
+}
+
+/// A manifest of a quick task and a 2.5 s one, and `script` (where
+/// `{corral}` stands for the binary) running in a terminal in tmux.
+fn quick_and_slow_on_a_terminal(fixture: &Fixture, script: &str) -> Tmux {
+    fixture.manifest(&format!(
+        "[runtime]\nmax_timeout_ms = 5000\n{}{}",
+        probe_task("quick", &["ok"], ""),
+        probe_task("slow", &["sleep", "2500"], "timeout_ms = 5000"),
+    ));
+    let home = fixture.path().display().to_string();
+    let cache = shared_cache_dir().display().to_string();
+    let script = script.replace("{corral}", &shell_quote(env!("CARGO_BIN_EXE_corral")));
+    Tmux::start(
+        fixture.path(),
+        &format!("sh -c '{script}; sleep 30'"),
+        &[
+            ("HOME", &home),
+            ("TERM", "xterm"),
+            ("PATH", "/usr/bin:/bin"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    )
 }
