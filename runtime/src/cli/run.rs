@@ -3,6 +3,7 @@
 //! exit code.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Manifest;
 use crate::mode::Mode;
 use crate::plan::Plan;
+use crate::plan::repo::shell_directory;
 use crate::run::cancel::Cancel;
 use crate::run::controls::Controls;
 use crate::run::scheduler::{RunOutcome, RunSettings, Scheduler};
@@ -90,7 +92,8 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
     if args.build && runs_tasks {
         build::build(&manifest, &args.only)?;
     }
-    let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?;
+    let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?
+        .bind_context(&working_directory()?);
     if runs_tasks {
         manifest.check_files(&plan.start)?;
         let policy = Policy {
@@ -208,6 +211,9 @@ fn run_plan(
         controls,
         events,
     )?;
+    if signal.is_none() {
+        start_reruns(manifest, &outcome.reruns);
+    }
     let summary = &outcome.summary;
     Ok(match signal {
         Some(exit) => exit,
@@ -215,6 +221,41 @@ fn run_plan(
         None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
         None => Exit::Success,
     })
+}
+
+/// The directory `context = "repo"` tasks are bound by (the shell's).
+pub(super) fn working_directory() -> Result<std::path::PathBuf, CliError> {
+    shell_directory()
+        .map_err(|error| CliError::internal("cannot read the current directory", error))
+}
+
+/// Starts, detached, the one more run of each task that other runs asked
+/// for while this one held it (see `run::task_lock`); it writes its own
+/// events file like any detached run.
+fn start_reruns(manifest: &Manifest, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let mut command_line: Vec<OsString> = ["corral", "run", "--quiet", "--manifest"]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+    command_line.push(manifest.path.clone().into_os_string());
+    for id in ids {
+        command_line.extend([OsString::from("--only"), OsString::from(id)]);
+    }
+    let started = open_state_dir(manifest)
+        .and_then(|state| {
+            detach::new_run_events_file(&state)
+                .map_err(|error| CliError::internal("cannot create an events file", error))
+        })
+        .and_then(|events| {
+            detach::spawn_detached(&command_line, Some(&events))
+                .map_err(|error| CliError::internal("cannot start the detached run", error))
+        });
+    if let Err(error) = started {
+        tracing::warn!(%error, ?ids, "cannot start the requested rerun");
+    }
 }
 
 /// One run of the plan, shared by `run` and `bench`: on a multi-threaded

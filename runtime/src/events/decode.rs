@@ -261,6 +261,7 @@ impl Fields {
     fn skip_cause(&self) -> Result<SkipCause, DecodeError> {
         match self.0.get("reason").map(String::as_str) {
             Some("running") => Ok(SkipCause::Running),
+            Some("no_repo") => Ok(SkipCause::NoRepo),
             Some("flag") | None => Ok(SkipCause::Flag(self.optional_text("flag"))),
             Some(_) => Err(DecodeError("reason= is not valid".into())),
         }
@@ -362,6 +363,10 @@ mod tests {
             Event::TaskSkipped {
                 label: "busy".into(),
                 cause: SkipCause::Running,
+            },
+            Event::TaskSkipped {
+                label: "c".into(),
+                cause: SkipCause::NoRepo,
             },
             Event::Watchdog {
                 stalled_ms: 4500.0,

@@ -42,6 +42,7 @@ impl Event {
                 let cause = match cause {
                     SkipCause::Flag(flag) => format!("reason=flag flag={flag}"),
                     SkipCause::Running => "reason=running".to_string(),
+                    SkipCause::NoRepo => "reason=no_repo".to_string(),
                 };
                 format!(
                     "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} {cause}"
@@ -151,6 +152,7 @@ impl Event {
                         object["flag"] = flag.as_str().into();
                     }
                     SkipCause::Running => object["reason"] = "running".into(),
+                    SkipCause::NoRepo => object["reason"] = "no_repo".into(),
                 }
                 object
             }

@@ -50,6 +50,9 @@ pub enum SkipCause {
     /// Another corral process is running it now, on the same state
     /// directory; that run stores the result.
     Running,
+    /// It runs for the shell's repository, and the run was started outside
+    /// any repository.
+    NoRepo,
 }
 
 /// A done task's budgets and whether it kept them, for performance gates

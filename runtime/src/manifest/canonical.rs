@@ -82,6 +82,9 @@ fn task(task: &Task) -> Value {
     if let Some(fuel) = task.budget_fuel {
         value["budget_fuel"] = json!(fuel);
     }
+    if let Some(context) = task.context {
+        value["context"] = json!(context.as_str());
+    }
     value
 }
 

@@ -21,6 +21,6 @@ mod schema;
 
 pub use diagnostic::ManifestError;
 pub use diff::{Change, diff};
-pub use model::{Manifest, PerfPolicy, Task};
+pub use model::{DirGrant, Manifest, PerfPolicy, Task};
 pub use names::Name;
-pub use schema::{Access, PerfMode};
+pub use schema::{Access, Context, PerfMode};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::names::{Name, Pin};
-use super::schema::{Access, PerfMode, Priority};
+use super::schema::{Access, Context, PerfMode, Priority};
 
 /// A validated manifest with defaults applied.
 #[derive(Clone, Debug)]
@@ -74,6 +74,12 @@ pub struct Task {
     pub budget_fuel: Option<u64>,
     pub feature_flag: Option<String>,
     pub class: Option<Name>,
+    /// Set when each run is bound to the shell's repository; see
+    /// [`Task::repo`] for the binding of one run.
+    pub context: Option<Context>,
+    /// The work tree this run is bound to: set by the plan for a
+    /// `context = "repo"` task, `None` otherwise.
+    pub repo: Option<PathBuf>,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub dirs: Vec<DirGrant>,

@@ -342,6 +342,8 @@ impl Resolver<'_> {
             budget_fuel,
             feature_flag: table.feature_flag.map(Spanned::into_inner),
             class: table.class.and_then(|class| Name::parse(class.get_ref())),
+            context: table.context,
+            repo: None,
             args: table.args,
             env: env.unwrap_or_default(),
             dirs,

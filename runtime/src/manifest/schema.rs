@@ -81,6 +81,7 @@ pub(super) struct TaskTable {
     pub budget_fuel: Option<Spanned<u64>>,
     pub feature_flag: Option<Spanned<String>>,
     pub class: Option<Spanned<String>>,
+    pub context: Option<Context>,
     #[serde(default)]
     pub args: Vec<String>,
     pub env: Option<Spanned<BTreeMap<String, String>>>,
@@ -136,6 +137,23 @@ impl PerfMode {
             PerfMode::Observe => "observe",
             PerfMode::Warn => "warn",
             PerfMode::Gate => "gate",
+        }
+    }
+}
+
+/// What a task is run for besides its manifest entry: `repo` binds each
+/// run to the git repository containing the directory corral was started
+/// in (a shell's current directory), granted read-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Context {
+    Repo,
+}
+
+impl Context {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Repo => "repo",
         }
     }
 }

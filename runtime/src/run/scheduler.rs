@@ -13,15 +13,15 @@ use crate::events::{BudgetCheck, Event, Events, FailReason, Failure, SkipCause, 
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Access, Manifest, Task};
 use crate::mode::Mode;
-use crate::plan::Plan;
+use crate::plan::{Plan, Skip};
 use crate::run::cancel::Cancel;
 use crate::run::components::Components;
 use crate::run::controls::Controls;
 use crate::run::queue::Queue;
-use crate::run::results::ResultStore;
+use crate::run::results::{ResultStore, StoredResult};
 use crate::run::retry;
 use crate::run::shadow::scratch_copy;
-use crate::run::task_lock::{TaskLock, TaskLocks};
+use crate::run::task_lock::{LockKey, TaskLock, TaskLocks};
 use crate::run::watchdog;
 use crate::sandbox::Runtime;
 use crate::sandbox::attempt::{self, Attempt, Completed};
@@ -57,6 +57,9 @@ pub struct RunOutcome {
     pub integrity_failures: u32,
     /// Every started task that ended, in end order: `corral bench`'s samples.
     pub tasks: Vec<TaskRecord>,
+    /// Repository-bound tasks another run asked to see rerun while this
+    /// run held them (see `task_lock`): the caller starts one more run.
+    pub reruns: Vec<String>,
 }
 
 /// How one started task ended.
@@ -110,14 +113,18 @@ impl Scheduler {
         let mut integrity_failures = 0;
         let mut starts: u32 = 0;
         let mut records = Vec::with_capacity(plan.start.len());
+        let mut reruns = Vec::new();
         let mut summary = Summary {
             skipped: plan.skip.len() as u32,
             ..Summary::default()
         };
-        for (task, flag) in &plan.skip {
+        for (task, skip) in &plan.skip {
             self.events.emit(Event::TaskSkipped {
                 label: task.label.to_string(),
-                cause: SkipCause::Flag(flag.clone()),
+                cause: match skip {
+                    Skip::Flag(flag) => SkipCause::Flag(flag.clone()),
+                    Skip::NoRepo => SkipCause::NoRepo,
+                },
             });
         }
         for task in &plan.start {
@@ -195,6 +202,9 @@ impl Scheduler {
                 continue;
             };
             queue.finished(&task);
+            if this.rerun_requested(&task) {
+                reruns.push(task.id.to_string());
+            }
             summary.total += 1;
             summary.accumulated_ms += end.ms;
             summary.fuel_total += end.fuel.unwrap_or(0);
@@ -231,6 +241,7 @@ impl Scheduler {
             summary,
             integrity_failures,
             tasks: records,
+            reruns,
         }
     }
 
@@ -241,7 +252,12 @@ impl Scheduler {
         if self.settings.mode != Mode::On {
             return Some(None);
         }
-        match self.locks.try_lock(&task.id) {
+        let key = LockKey::of(task);
+        let taken = match self.locks.try_lock(&key) {
+            Ok(None) if task.repo.is_some() => self.locks.request_rerun(&key),
+            taken => taken,
+        };
+        match taken {
             Ok(Some(lock)) => Some(Some(lock)),
             Ok(None) => {
                 self.events.emit(Event::TaskSkipped {
@@ -257,6 +273,20 @@ impl Scheduler {
                 Some(None)
             }
         }
+    }
+
+    /// Whether a run that found `task` locked by this one asked for a
+    /// rerun; called once the task's lock is dropped.
+    fn rerun_requested(&self, task: &Task) -> bool {
+        if task.repo.is_none() || self.settings.mode != Mode::On {
+            return false;
+        }
+        self.locks
+            .take_rerun(&LockKey::of(task))
+            .inspect_err(
+                |error| tracing::warn!(task = %task.id, %error, "cannot read a rerun request"),
+            )
+            .unwrap_or(false)
     }
 
     fn mark_progress(&self) {
@@ -433,7 +463,11 @@ impl Scheduler {
         }
         let results = self.results.clone();
         let id = task.id.to_string();
-        tokio::task::spawn_blocking(move || results.write(&id, &completed.result))
+        let stored = StoredResult {
+            repo: task.repo.clone(),
+            result: completed.result,
+        };
+        tokio::task::spawn_blocking(move || results.write(&id, &stored))
             .await
             .map_err(std::io::Error::other)
             .and_then(|written| written)

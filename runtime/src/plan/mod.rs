@@ -1,13 +1,28 @@
-//! Which tasks a run starts, in which order, and which it skips.
+//! Which tasks a run starts, in which order, and which it skips; and, for
+//! tasks run for the shell's repository, which repository (`repo`).
 
-use crate::manifest::{Manifest, Task};
+pub mod repo;
 
-/// The tasks of one run: `start` in priority order, `skip` with the flag
-/// that turned each off.
+use std::path::{Path, PathBuf};
+
+use crate::manifest::{Access, Context, DirGrant, Manifest, Task};
+use repo::Repo;
+
+/// The tasks of one run: `start` in priority order, `skip` with the reason
+/// each does not run.
 #[derive(Debug)]
 pub struct Plan {
     pub start: Vec<Task>,
-    pub skip: Vec<(Task, String)>,
+    pub skip: Vec<(Task, Skip)>,
+}
+
+/// Why a selected task does not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Its feature flag (this environment variable) is not on.
+    Flag(String),
+    /// It runs for the shell's repository, and there is none.
+    NoRepo,
 }
 
 /// A task id that the manifest does not have.
@@ -38,7 +53,7 @@ impl Plan {
         for task in selected {
             match &task.feature_flag {
                 Some(flag) if !env(flag).as_deref().is_some_and(flag_is_on) => {
-                    plan.skip.push((task.clone(), flag.clone()));
+                    plan.skip.push((task.clone(), Skip::Flag(flag.clone())));
                 }
                 _ => plan.start.push(task.clone()),
             }
@@ -47,6 +62,46 @@ impl Plan {
             .sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
         Ok(plan)
     }
+
+    /// Binds every `context = "repo"` task to the repository containing
+    /// `dir`, or skips it when there is none: the work tree becomes the
+    /// task's first argument and read-only grants at their own paths.
+    pub fn bind_context(mut self, dir: &Path) -> Plan {
+        if !self.start.iter().any(|task| task.context.is_some()) {
+            return self;
+        }
+        let repo = Repo::containing(dir);
+        for task in std::mem::take(&mut self.start) {
+            match (task.context, &repo) {
+                (None, _) => self.start.push(task),
+                (Some(Context::Repo), Some(repo)) => self.start.push(bind(task, repo)),
+                (Some(Context::Repo), None) => self.skip.push((task, Skip::NoRepo)),
+            }
+        }
+        self
+    }
+}
+
+fn bind(mut task: Task, repo: &Repo) -> Task {
+    let grant = |path: &Path| {
+        let spelled = path.to_string_lossy().into_owned();
+        DirGrant {
+            host: spelled.clone(),
+            host_path: path.to_path_buf(),
+            guest: spelled,
+            mode: Access::Ro,
+            line: task.line,
+        }
+    };
+    let grants: Vec<DirGrant> = std::iter::once(repo.work_tree.as_path())
+        .chain(repo.outside.iter().map(PathBuf::as_path))
+        .map(grant)
+        .collect();
+    task.dirs.extend(grants);
+    task.args
+        .insert(0, repo.work_tree.to_string_lossy().into_owned());
+    task.repo = Some(repo.work_tree.clone());
+    task
 }
 
 fn flag_is_on(value: &str) -> bool {
@@ -85,7 +140,7 @@ component = "c.wasm"
         let plan = Plan::new(&manifest, &[], |_| None).unwrap();
         let ids: Vec<_> = plan.start.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["c_critical", "a_cosmetic"]);
-        assert_eq!(plan.skip[0].1, "CORRAL_B");
+        assert_eq!(plan.skip[0].1, Skip::Flag("CORRAL_B".into()));
 
         let plan = Plan::new(&manifest, &[], |_| Some("On".into())).unwrap();
         let ids: Vec<_> = plan.start.iter().map(|t| t.id.as_str()).collect();
