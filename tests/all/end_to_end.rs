@@ -1,13 +1,19 @@
 //! The shipped manifest, run against this repository as a fresh clone has
-//! it: every task starts and finishes, and its result can be read back.
+//! it, from its top as a shell there would: every task starts and finishes,
+//! its result can be read back, and the git status equals git's.
 
-use crate::support::{Fixture, shipped_manifest};
+use std::path::Path;
+
+use crate::git::porcelain;
+use crate::repo_context::{corral_in, result_fields};
+use crate::support::{Fixture, Run, shipped_manifest};
 
 #[test]
 fn shipped_manifest_runs_every_task_to_done() {
     let fixture = Fixture::new();
     fixture.write("manifest.toml", shipped_manifest());
-    let run = fixture.corral(&["run"]);
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let run = Run::from(corral_in(&fixture, checkout, &["run"]));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
     let manifest = corral::Manifest::load(&fixture.path().join("manifest.toml")).unwrap();
@@ -24,7 +30,7 @@ fn shipped_manifest_runs_every_task_to_done() {
             task.id,
             run.stderr
         );
-        let result = fixture.corral(&["result", &task.id]);
+        let result = Run::from(corral_in(&fixture, checkout, &["result", &task.id]));
         assert_eq!(result.code, Some(0), "{}", result.stderr);
         assert!(!result.stdout.trim().is_empty());
     }
@@ -34,11 +40,7 @@ fn shipped_manifest_runs_every_task_to_done() {
     assert_eq!(summary.field("async_tasks_done"), total);
     assert_eq!(summary.field("async_tasks_fail"), "0");
 
-    let git = fixture.corral(&["result", "gitstatus_warm"]).stdout;
-    assert!(
-        git.starts_with("branch=") || git.starts_with("detached head="),
-        "{git}"
-    );
+    assert_eq!(result_fields(&fixture, checkout), porcelain(checkout));
     let index = fixture
         .path()
         .join(".corral/cache/completions/completions.index");
@@ -65,7 +67,7 @@ fn check_prints_a_checksum_that_ignores_comments() {
     );
     let second = fixture.corral(&["check"]);
     assert_eq!(first.stdout, second.stdout);
-    let edited = manifest.replace("timeout_ms = 1200", "timeout_ms = 1300");
+    let edited = manifest.replace("timeout_ms = 2000", "timeout_ms = 2100");
     assert_ne!(edited, manifest);
     fixture.write("manifest.toml", edited);
     let third = fixture.corral(&["check"]);

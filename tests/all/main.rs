@@ -1,6 +1,7 @@
 //! Integration tests: the real `corral` binary, real components built from
 //! source by `corral-test-artifacts`, real files in temporary directories.
 
+mod git;
 mod support;
 mod terminal;
 
@@ -16,6 +17,7 @@ mod new_task;
 mod perf;
 mod properties;
 mod reliability;
+mod repo_context;
 mod report;
 mod shells;
 mod signals;

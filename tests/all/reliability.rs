@@ -58,15 +58,11 @@ fn twenty_simultaneous_runs_all_succeed_and_nothing_is_torn() {
             }
         }
     }
-    assert!(started >= 4, "each task ran at least once");
+    // Outside any repository the repository-bound git_status is skipped.
+    assert!(started >= 3, "each task ran at least once");
     // Whole results and a whole baseline, and no temporary left behind.
     let state = fixture.path().join(".corral");
-    for id in [
-        "completion_cache_scan",
-        "gitstatus_warm",
-        "integrity_scan",
-        "theme_palette",
-    ] {
+    for id in ["completion_cache_scan", "integrity_scan", "theme_palette"] {
         let result = fixture.corral(&["result", id]);
         assert_eq!(result.code, Some(0), "{id}: {}", result.stderr);
     }

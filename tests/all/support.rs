@@ -246,7 +246,8 @@ pub fn shipped_manifest() -> String {
             .1;
         task.insert("component".into(), component.into());
         task.remove("build");
-        for dir in task["dir"].as_array_mut().unwrap() {
+        let dirs = task.get_mut("dir").and_then(toml::Value::as_array_mut);
+        for dir in dirs.into_iter().flatten() {
             let dir = dir.as_table_mut().unwrap();
             if dir["mode"].as_str() == Some("ro") {
                 let host = repo.join(dir["host"].as_str().unwrap());

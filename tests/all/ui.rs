@@ -28,12 +28,14 @@ macro_rules! golden_cases {
 
 golden_cases!(
     audit_findings,
+    bad_context,
     bad_priority,
     budgets_and_rules,
     canonical_every_key,
     perf_bad_values,
     perf_budgets,
     perf_unknown_mode,
+    repo_context,
     unknown_key,
     unsorted_and_duplicate,
 );
@@ -67,7 +69,7 @@ fn shipped_manifest_checksum_is_pinned() {
     let manifest = corral::Manifest::load(&path).unwrap();
     assert_eq!(
         manifest.checksum(),
-        "8f88dcf9f08e8172ee2b8e877a8fc5048bc213d4e43de0b4fc5983cf8d4aec49"
+        "5cd01921818e49a757bec8c11a5a810152fb94f4acde849235a3735236af044f"
     );
 }
 

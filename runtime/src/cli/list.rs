@@ -17,12 +17,13 @@ pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
     );
     for task in &manifest.tasks {
         let grants: Vec<String> = task
-            .dirs
-            .iter()
-            .map(|dir| {
+            .context
+            .map(|_| "<shell's repository>:ro".to_string())
+            .into_iter()
+            .chain(task.dirs.iter().map(|dir| {
                 let (guest, host) = (escape(&dir.guest), escape(&dir.host));
                 format!("{guest}={host}:{}", dir.mode.as_str())
-            })
+            }))
             .collect();
         let flag = task
             .feature_flag

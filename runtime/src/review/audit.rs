@@ -37,6 +37,10 @@ pub struct TaskAudit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget_fuel: Option<u64>,
     pub env_keys: Vec<String>,
+    /// `repo` for a task bound to the shell's repository: an implicit
+    /// read-only grant of that repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<&'static str>,
     pub grants: Vec<GrantAudit>,
     pub component: String,
     /// The component's actual sha256, if it could be read.
@@ -81,6 +85,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             budget_ms: task.budget_ms,
             budget_fuel: task.budget_fuel,
             env_keys: task.env.keys().cloned().collect(),
+            context: task.context.map(|context| context.as_str()),
             grants: task
                 .dirs
                 .iter()
@@ -262,6 +267,12 @@ impl Audit {
                 task.env_keys.join(" ")
             };
             let _ = writeln!(out, "  env keys: {env}");
+            if task.context.is_some() {
+                let _ = writeln!(
+                    out,
+                    "  grant ro <the work tree> <- the git repository containing the shell's directory (context = \"repo\")"
+                );
+            }
             for grant in &task.grants {
                 let _ = writeln!(
                     out,

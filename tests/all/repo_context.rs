@@ -1,0 +1,385 @@
+//! Tasks bound to the shell's repository (`context = "repo"`), through the
+//! real binary: the git status task's result against `git status
+//! --porcelain=v2 --branch --show-stash` on repositories made with git,
+//! runs outside any repository, coalesced reruns, and the prompt of a real
+//! zsh and bash in tmux following the shell from repository to repository.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::git::{git, porcelain, repo};
+use crate::support::{Fixture, artifacts, parse_lines};
+use crate::terminal::{Tmux, available, eventually, shell_quote};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The shipped git status task, bound to the shell's repository, with its
+/// state in the fixture.
+fn bound_manifest(fixture: &Fixture) {
+    fixture.manifest(&format!(
+        r#"[runtime]
+max_timeout_ms = 10000
+[[task]]
+id = "git_status"
+rationale = "test"
+component = {:?}
+context = "repo"
+timeout_ms = 10000
+fuel = 4_000_000_000
+memory_mb = 128
+"#,
+        artifacts::GIT_STATUS
+    ));
+}
+
+/// The stored result's fields, as `corral result` prints them from `dir`.
+pub fn result_fields(fixture: &Fixture, dir: &Path) -> BTreeMap<String, String> {
+    let output = corral_in(fixture, dir, &["result", "git_status"]);
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|field| {
+            let (key, value) = field.split_once('=').unwrap();
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+/// `corral ARGS` run from `dir` (as a shell in `dir` would) with the
+/// fixture's manifest.
+pub fn corral_in(fixture: &Fixture, dir: &Path, args: &[&str]) -> std::process::Output {
+    let manifest = fixture.path().join("manifest.toml");
+    let mut command =
+        fixture.command(&[&["--manifest", manifest.to_str().unwrap()], args].concat());
+    command.current_dir(dir).env("PWD", dir);
+    command.output().unwrap()
+}
+
+fn events(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_result_is_for_the_repository_corral_runs_in_and_equals_git() {
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let alpha = repo(fixture.path(), "alpha", "main");
+    // A dirty tree, from a subdirectory: staged, unstaged, untracked,
+    // ignored (not counted), and a stash.
+    std::fs::write(alpha.join("tracked"), "changed\n").unwrap();
+    git(&alpha, &["stash", "-q"]);
+    std::fs::write(alpha.join("other"), "staged\n").unwrap();
+    git(&alpha, &["add", "other"]);
+    std::fs::write(alpha.join("tracked"), "unstaged\n").unwrap();
+    std::fs::write(alpha.join(".gitignore"), "*.log\n").unwrap();
+    std::fs::write(alpha.join("build.log"), "ignored\n").unwrap();
+    let sub = alpha.join("deep/er");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("new"), "untracked\n").unwrap();
+
+    let run = corral_in(&fixture, &sub, &["run", "--quiet"]);
+    assert!(run.status.success(), "{}", events(&run));
+    assert!(events(&run).contains("async_task_git_status_done"));
+    let expected = porcelain(&alpha);
+    assert_eq!(result_fields(&fixture, &sub), expected);
+    assert_eq!(expected["staged"], "1");
+
+    // A linked worktree (`.git` is a file): its own branch, the common
+    // directory granted beside the work tree.
+    git(
+        &alpha,
+        &["worktree", "add", "-q", "-b", "feature", "../linked"],
+    );
+    let linked = fixture.path().join("linked");
+    std::fs::write(linked.join("tracked"), "linked edit\n").unwrap();
+    let run = corral_in(&fixture, &linked, &["run", "--quiet"]);
+    assert!(run.status.success(), "{}", events(&run));
+    let fields = result_fields(&fixture, &linked);
+    assert_eq!(fields, porcelain(&linked));
+    assert_eq!(fields["branch"], "feature");
+
+    // The stored result is the linked worktree's: from alpha it is refused.
+    let refused = corral_in(&fixture, &alpha, &["result", "git_status"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains(&format!("is for {}", linked.display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn outside_any_repository_the_task_is_skipped() {
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let plain = fixture.mkdir("not-a-repo");
+    let run = corral_in(&fixture, &plain, &["run", "--quiet"]);
+    assert!(run.status.success(), "{}", events(&run));
+    let text = events(&run);
+    assert!(
+        text.contains("async_task_git_status_skipped") && text.contains("reason=no_repo"),
+        "{text}"
+    );
+    assert!(!text.contains("async_task_git_status_start"), "{text}");
+    let result = corral_in(&fixture, &plain, &["result", "git_status"]);
+    assert_eq!(result.status.code(), Some(1));
+}
+
+/// Ten runs asked for while one holds the repository's task: each skips at
+/// once, and exactly one more run follows the holder, after it.
+#[test]
+fn runs_that_pile_up_coalesce_into_one_rerun() {
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let alpha = repo(fixture.path(), "alpha", "main");
+    // Warm the component cache so the holder's timing is its latency.
+    assert!(
+        corral_in(&fixture, &alpha, &["run", "--quiet"])
+            .status
+            .success()
+    );
+
+    let manifest = fixture.path().join("manifest.toml");
+    let mut holder = fixture.command(&["--manifest", manifest.to_str().unwrap(), "run", "--quiet"]);
+    let holder = holder
+        .current_dir(&alpha)
+        .env("CORRAL_FAKE_LATENCY_MS", "1500")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let locks = fixture.path().join(".corral/locks");
+    eventually(LIMIT, "the holder to take the lock", || {
+        corral_in(&fixture, &alpha, &["run", "--quiet"])
+            .status
+            .success()
+            && std::fs::read_dir(&locks).unwrap().any(|entry| {
+                entry
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".rerun")
+            })
+    });
+    for _ in 0..9 {
+        let run = corral_in(&fixture, &alpha, &["run", "--quiet"]);
+        assert!(run.status.success());
+        assert!(events(&run).contains("reason=running"), "{}", events(&run));
+    }
+    let held = holder.wait_with_output().unwrap();
+    assert!(
+        held.status.success(),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
+
+    let runs = fixture.path().join(".corral/runs");
+    eventually(LIMIT, "the rerun to finish", || {
+        std::fs::read_to_string(runs.join("..").join("last-run.events"))
+            .is_ok_and(|text| text.contains("PERF_GUARD"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let reruns: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    assert_eq!(reruns.len(), 1, "one rerun for ten requests");
+    let text = std::fs::read_to_string(runs.join("..").join("last-run.events")).unwrap();
+    let lines = parse_lines(&text);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.name() == "async_task_git_status_done"),
+        "{text}"
+    );
+}
+
+/// A prompt that shows the branch and unstaged count of the bound result:
+/// `$seg`, set by `_seg` after corral's hook has read the results.
+const SEGMENT_FUNCTION: &str = r#"_seg() {
+  local r=${corral_results[git_status]}
+  if [[ -n $r ]]; then
+    local u=${r#*unstaged=}
+    seg="${r%% *} unstaged=${u%% *}"
+  else
+    seg=none
+  fi
+}
+"#;
+
+/// The shell story of the issue: cd into A shows A's branch, an edit shows
+/// one unstaged file after the next command, cd into B shows B and never
+/// A, cd / shows no segment; the prompt never waits for corral.
+fn prompt_follows_the_shell(shell: &str) {
+    if !available(&["tmux", shell, "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let alpha = repo(fixture.path(), "alpha", "alpha-branch");
+    let beta = repo(fixture.path(), "beta", "beta-branch");
+    // Compile the component once, in a third repository, so results in A
+    // and B can only come from the shell's runs.
+    let warm = repo(fixture.path(), "warm", "warm-branch");
+    assert!(
+        corral_in(&fixture, &warm, &["run", "--quiet"])
+            .status
+            .success()
+    );
+
+    let snippet = fixture.corral(&["shell-init", shell]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let snippet_path = fixture.write("corral.init", &snippet.stdout);
+    let source = shell_quote(&snippet_path.display().to_string());
+    let (rc_name, rc) = match shell {
+        "zsh" => (
+            ".zshrc",
+            format!(
+                "setopt prompt_subst\n{SEGMENT_FUNCTION}source {source}\nprecmd_functions+=(_seg)\nPS1='[$seg] READY> '\n"
+            ),
+        ),
+        _ => (
+            "bashrc",
+            format!(
+                "{SEGMENT_FUNCTION}PROMPT_COMMAND=_seg\nsource {source}\nPS1='[$seg] READY> '\n"
+            ),
+        ),
+    };
+    let rc_path = fixture.write(rc_name, rc);
+    let home = fixture.path().display().to_string();
+    let cache = crate::support::shared_cache_dir().display().to_string();
+    let command = match shell {
+        "zsh" => "zsh -i".to_string(),
+        _ => format!(
+            "bash --rcfile {} -i",
+            shell_quote(&rc_path.display().to_string())
+        ),
+    };
+    let tmux = Tmux::start(
+        fixture.path(),
+        &command,
+        &[
+            ("HOME", &home),
+            ("ZDOTDIR", &home),
+            ("PATH", "/usr/bin:/bin"),
+            ("TERM", "xterm"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    tmux.wait_for(LIMIT, "the first prompt", |screen| {
+        screen.contains("READY>")
+    });
+
+    // Each step types a command, then presses Enter until the newest
+    // prompt shows `want`; every prompt drawn after the command must pass
+    // `never`.
+    let step = |command: &str, want: &str, never: &str| {
+        tmux.send(&["clear", "Enter"]);
+        std::thread::sleep(Duration::from_millis(200));
+        tmux.send(&[command, "Enter"]);
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            std::thread::sleep(Duration::from_millis(400));
+            let screen = tmux.screen();
+            let after = screen
+                .rsplit_once(&format!("READY> {command}\n"))
+                .map(|(_, after)| after.to_string())
+                .unwrap_or_default();
+            assert!(
+                never.is_empty() || !after.contains(never),
+                "after `{command}` a prompt showed {never}:\n{screen}"
+            );
+            let newest = after.lines().filter(|line| line.contains("READY>")).last();
+            if newest.is_some_and(|line| line.starts_with(&format!("[{want}] READY>"))) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "after `{command}` no prompt showed [{want}]:\n{screen}"
+            );
+            tmux.send(&["Enter"]);
+        }
+    };
+    let cd = |dir: &Path| format!("cd {}", shell_quote(&dir.display().to_string()));
+    step(&cd(&alpha), "branch=alpha-branch unstaged=0", "");
+    step("echo edit >> tracked", "branch=alpha-branch unstaged=1", "");
+    step(&cd(&beta), "branch=beta-branch unstaged=0", "alpha-branch");
+    step("cd /", "none", "branch=");
+}
+
+#[test]
+fn zsh_prompt_shows_the_status_of_the_repository_it_is_in() {
+    prompt_follows_the_shell("zsh");
+}
+
+#[test]
+fn bash_prompt_shows_the_status_of_the_repository_it_is_in() {
+    prompt_follows_the_shell("bash");
+}
+
+/// fish has no tmux test here; its snippet is driven by emitting the
+/// `fish_prompt` event in a real fish, as the prompt would.
+#[test]
+fn fish_shows_only_the_status_of_the_repository_it_is_in() {
+    if !available(&["fish", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let alpha = repo(fixture.path(), "alpha", "alpha-branch");
+    let beta = repo(fixture.path(), "beta", "beta-branch");
+    let warm = repo(fixture.path(), "warm", "warm-branch");
+    assert!(
+        corral_in(&fixture, &warm, &["run", "--quiet"])
+            .status
+            .success()
+    );
+    let snippet = fixture.corral(&["shell-init", "fish"]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let snippet_path = fixture.write("corral.fish", &snippet.stdout);
+    let script = format!(
+        r#"source {snippet}
+function wait_for -a want
+    for i in (seq 150)
+        emit fish_prompt
+        string match -q -- "$want*" "$corral_result_git_status"; and return
+        sleep 0.2
+    end
+end
+cd {alpha}
+wait_for branch=alpha-branch
+echo "A:$corral_result_git_status"
+cd {beta}
+emit fish_prompt
+echo "B-first:$corral_result_git_status"
+wait_for branch=beta-branch
+echo "B:$corral_result_git_status"
+cd /
+emit fish_prompt
+echo "root:$corral_result_git_status"
+"#,
+        snippet = shell_quote(&snippet_path.display().to_string()),
+        alpha = shell_quote(&alpha.display().to_string()),
+        beta = shell_quote(&beta.display().to_string()),
+    );
+    let output = std::process::Command::new("fish")
+        .args(["--no-config", "-c", &script])
+        .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
+        .env("HOME", fixture.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {prefix} line in:\n{text}\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
+            .to_string()
+    };
+    assert!(line("A:").starts_with("branch=alpha-branch "), "{text}");
+    assert!(!line("B-first:").contains("alpha"), "{text}");
+    assert!(line("B:").starts_with("branch=beta-branch "), "{text}");
+    assert_eq!(line("root:"), "", "{text}");
+}
