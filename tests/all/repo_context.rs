@@ -287,7 +287,7 @@ fn prompt_follows_the_shell(shell: &str) {
                 never.is_empty() || !after.contains(never),
                 "after `{command}` a prompt showed {never}:\n{screen}"
             );
-            let newest = after.lines().filter(|line| line.contains("READY>")).last();
+            let newest = after.lines().rev().find(|line| line.contains("READY>"));
             if newest.is_some_and(|line| line.starts_with(&format!("[{want}] READY>"))) {
                 return;
             }
