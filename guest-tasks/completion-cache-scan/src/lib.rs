@@ -6,9 +6,14 @@
 //! `compinit` keeps a dump file). A shell defers the scan and then loads only
 //! the definitions it needs from the index, lazily.
 //!
-//! Args: `[SCAN_ROOT, INDEX_FILE]`. Writes `INDEX_FILE` atomically, one
-//! `command<TAB>shell<TAB>path` line per definition, paths relative to
-//! `SCAN_ROOT`. Result: `commands=<n> definitions=<n> index=<INDEX_FILE>`.
+//! Args: `[SCAN_ROOT..., INDEX_FILE]`: one or more directories to scan (a
+//! machine has several: zsh's `$fpath`, bash-completion's and fish's
+//! directories), then the index to write. Writes `INDEX_FILE` atomically,
+//! one `command<TAB>shell<TAB>path` line per definition, sorted. With one
+//! `SCAN_ROOT`, paths are relative to it; with several, each path is the
+//! file's full guest path (`SCAN_ROOT/relative`), so that equal names in
+//! two roots stay apart. Result: `commands=<n> definitions=<n>
+//! index=<INDEX_FILE>`.
 
 mod getopt;
 mod index;
@@ -32,38 +37,29 @@ struct Component;
 
 impl Guest for Component {
     fn run(call: Invocation) -> Result<String, Failure> {
-        let [root, index_file] = call.args.as_slice() else {
-            return Err(Failure::InvalidInput(format!(
-                "expected args [SCAN_ROOT, INDEX_FILE], got {:?}",
-                call.args
-            )));
+        let [roots @ .., index_file] = call.args.as_slice() else {
+            return Err(usage(&call.args));
         };
-        let root = Path::new(root);
+        if roots.is_empty() {
+            return Err(usage(&call.args));
+        }
 
         segment_start("walk");
-        // Never index our own output when it lives inside the scanned tree.
-        let own = Path::new(index_file)
-            .strip_prefix(root)
-            .ok()
-            .and_then(Path::to_str)
-            .map(|own| [own.to_owned()]);
-        let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
-        let found = walk::walk(root, &exclude);
+        let found = walk_roots(roots, index_file);
         segment_end("walk");
-        let found = found?;
-        if found.too_deep > 0 {
+        let (files, too_deep) = found?;
+        if too_deep > 0 {
             log(
                 Level::Warn,
                 &format!(
-                    "skipped {} directories nested deeper than {}",
-                    found.too_deep,
+                    "skipped {too_deep} directories nested deeper than {}",
                     walk::MAX_DEPTH
                 ),
             );
         }
 
         segment_start("parse");
-        let definitions = parse_all(root, &found.files);
+        let definitions = parse_all(&files);
         segment_end("parse");
         let definitions = definitions?;
 
@@ -78,7 +74,7 @@ impl Guest for Component {
             &format!(
                 "indexed {} completion definitions from {} files",
                 definitions.len(),
-                found.files.len()
+                files.len()
             ),
         );
         Ok(format!(
@@ -91,13 +87,47 @@ impl Guest for Component {
 
 export!(Component);
 
+fn usage(args: &[String]) -> Failure {
+    Failure::InvalidInput(format!(
+        "expected args [SCAN_ROOT..., INDEX_FILE], got {args:?}"
+    ))
+}
+
+/// Every candidate file under the roots as `(path in the index, full
+/// path)`, and how many directories were too deep to enter.
+fn walk_roots(
+    roots: &[String],
+    index_file: &str,
+) -> Result<(Vec<(String, String)>, usize), Failure> {
+    let single = roots.len() == 1;
+    let mut files = BTreeSet::new();
+    let mut too_deep = 0;
+    for root in roots {
+        let root_path = Path::new(root);
+        // Never index our own output when it lives inside the scanned tree.
+        let own = Path::new(index_file)
+            .strip_prefix(root_path)
+            .ok()
+            .and_then(Path::to_str)
+            .map(|own| [own.to_owned()]);
+        let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
+        let found = walk::walk(root_path, &exclude)?;
+        too_deep += found.too_deep;
+        for relative in found.files {
+            let full = format!("{}/{relative}", root.trim_end_matches('/'));
+            files.insert((if single { relative } else { full.clone() }, full));
+        }
+    }
+    Ok((files.into_iter().collect(), too_deep))
+}
+
 /// Reads each candidate file and collects the definitions it holds.
-fn parse_all(root: &Path, files: &[String]) -> Result<BTreeSet<Definition>, Failure> {
+fn parse_all(files: &[(String, String)]) -> Result<BTreeSet<Definition>, Failure> {
     let mut definitions = BTreeSet::new();
     let total = files.len() as u64;
-    for (done, relative) in (1..).zip(files) {
-        let path = root.join(relative);
-        if let Some(text) = read_candidate(&path)? {
+    for (done, (relative, full)) in (1..).zip(files) {
+        let path = Path::new(full);
+        if let Some(text) = read_candidate(path)? {
             let file_name = relative.rsplit('/').next().unwrap_or(relative);
             match shells::scan(file_name, &text) {
                 // A TAB or newline in the path would corrupt the index line.

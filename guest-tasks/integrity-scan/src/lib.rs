@@ -5,18 +5,30 @@
 //! in dotfiles or plugin directories is worth noticing every session. A shell
 //! defers the scan and shows its report once it is ready.
 //!
-//! Args: `[ROOT, BASELINE_FILE]`. Without a baseline the task records one
-//! (`baseline=created files=<n>`); with one it never rewrites it, because a
-//! tamper check must not quietly accept what it found. Result:
-//! `files=<n> added=<a> removed=<r> changed=<c>`, then one `<change> <path>`
-//! line per difference, sorted by path.
+//! Args: `[--rebaseline] ROOT... BASELINE_FILE`. Each `ROOT` is a directory
+//! (every regular file under it is watched; symlinks are not followed) or a
+//! single file. With one directory root, paths are relative to it; otherwise
+//! each path is the file's full guest path (`ROOT/relative`, or `ROOT` for a
+//! file root), so several roots never collide.
+//!
+//! Without a baseline the task records one (`baseline=created files=<n>`);
+//! with one it never rewrites it, because a tamper check must not quietly
+//! accept what it found. Result: `files=<n> added=<a> removed=<r>
+//! changed=<c>`, then one `<change> <path>` line per difference, sorted by
+//! path.
+//!
+//! `--rebaseline` accepts the current state: the baseline is rewritten and
+//! the result is `baseline=rebased files=<n> added=<a> removed=<r>
+//! changed=<c>` with the accepted differences listed the same way. The host
+//! passes it only for `corral rebaseline ID`; it is not meant for a
+//! manifest's `args`.
 
 mod baseline;
 mod walk;
 
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
@@ -28,64 +40,107 @@ struct Component;
 
 impl Guest for Component {
     fn run(call: Invocation) -> Result<String, Failure> {
-        let [root, baseline_file] = call.args.as_slice() else {
-            return Err(Failure::InvalidInput(format!(
-                "expected args [ROOT, BASELINE_FILE], got {:?}",
-                call.args
-            )));
+        let (rebaseline, args) = match call.args.split_first() {
+            Some((flag, rest)) if flag == "--rebaseline" => (true, rest),
+            _ => (false, call.args.as_slice()),
         };
-        let root = Path::new(root);
-
-        segment_start("walk");
-        // A baseline kept inside the tree must not be part of what it records.
-        let own = Path::new(baseline_file)
-            .strip_prefix(root)
-            .ok()
-            .and_then(Path::to_str)
-            .map(|own| [own.to_owned()]);
-        let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
-        let tree = walk::walk(root, &exclude);
-        segment_end("walk");
-        let tree = tree?;
-        if tree.symlinks + tree.special > 0 {
-            log(
-                Level::Info,
-                &format!(
-                    "skipped {} symlinks and {} special files",
-                    tree.symlinks, tree.special
-                ),
-            );
+        let [roots @ .., baseline_file] = args else {
+            return Err(usage(&call.args));
+        };
+        if roots.is_empty() {
+            return Err(usage(&call.args));
         }
 
+        segment_start("walk");
+        let watched = watched_files(roots, baseline_file);
+        segment_end("walk");
+        let watched = watched?;
+
         segment_start("hash");
-        let current = hash_all(root, &tree.files);
+        let current = hash_all(&watched);
         segment_end("hash");
         let current = current?;
 
         segment_start("compare");
-        let report = compare(baseline_file, &current);
+        let report = if rebaseline {
+            rebase(baseline_file, &current)
+        } else {
+            compare(baseline_file, &current)
+        };
         segment_end("compare");
         report
     }
 }
 
+fn usage(args: &[String]) -> Failure {
+    Failure::InvalidInput(format!(
+        "expected args [--rebaseline] ROOT... BASELINE_FILE, got {args:?}"
+    ))
+}
+
+/// Every watched file as `(reported path, path to read)`, sorted and
+/// without duplicates.
+fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, PathBuf)>, Failure> {
+    let single_dir = roots.len() == 1;
+    let mut files = Digests::new();
+    let (mut symlinks, mut special) = (0, 0);
+    for root in roots {
+        let root_path = Path::new(root);
+        let metadata = fs::metadata(root_path).map_err(|e| {
+            let message = format!("{root}: {e}");
+            match e.kind() {
+                ErrorKind::NotFound => Failure::InvalidInput(message),
+                _ => Failure::Error(message),
+            }
+        })?;
+        if metadata.is_file() {
+            files.insert(root.clone(), root.clone());
+            continue;
+        }
+        // A baseline kept inside the tree must not be part of what it records.
+        let own = Path::new(baseline_file)
+            .strip_prefix(root_path)
+            .ok()
+            .and_then(Path::to_str)
+            .map(|own| [own.to_owned()]);
+        let exclude: Vec<&str> = own.iter().flatten().map(String::as_str).collect();
+        let tree = walk::walk(root_path, &exclude)?;
+        symlinks += tree.symlinks;
+        special += tree.special;
+        for relative in tree.files {
+            let full = format!("{}/{relative}", root.trim_end_matches('/'));
+            let reported = if single_dir { relative } else { full.clone() };
+            files.insert(reported, full);
+        }
+    }
+    if symlinks + special > 0 {
+        log(
+            Level::Info,
+            &format!("skipped {symlinks} symlinks and {special} special files"),
+        );
+    }
+    Ok(files
+        .into_iter()
+        .map(|(reported, path)| (reported, PathBuf::from(path)))
+        .collect())
+}
+
 export!(Component);
 
 /// Hashes every file, reporting progress as it goes.
-fn hash_all(root: &Path, files: &[String]) -> Result<Digests, Failure> {
+fn hash_all(files: &[(String, PathBuf)]) -> Result<Digests, Failure> {
     let total = files.len() as u64;
     let mut digests = Digests::new();
-    for (done, relative) in (1..).zip(files) {
+    for (done, (reported, path)) in (1..).zip(files) {
         // The baseline is line-based; such a name could not be recorded.
-        if relative.contains(['\n', '\r']) {
+        if reported.contains(['\n', '\r']) {
             return Err(Failure::InvalidInput(format!(
-                "{relative:?}: a line break in a file name cannot be recorded"
+                "{reported:?}: a line break in a file name cannot be recorded"
             )));
         }
-        let path = root.join(relative);
         let hex =
-            sha256_file(&path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
-        digests.insert(relative.clone(), hex);
+            sha256_file(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
+        digests.insert(reported.clone(), hex);
         progress(done, total);
     }
     Ok(digests)
@@ -114,24 +169,51 @@ fn compare(baseline_file: &str, current: &Digests) -> Result<String, Failure> {
     let recorded = baseline::parse(&text)
         .map_err(|why| Failure::InvalidInput(format!("{baseline_file}: {why}")))?;
     let changes = baseline::diff(&recorded, current);
-    let count = |kind| changes.iter().filter(|(_, c)| *c == kind).count();
-    let mut report = format!(
-        "files={} added={} removed={} changed={}",
-        current.len(),
-        count(Change::Added),
-        count(Change::Removed),
-        count(Change::Changed)
-    );
     if !changes.is_empty() {
         log(
             Level::Warn,
             &format!("{} files differ from {baseline_file}", changes.len()),
         );
     }
+    Ok(summary(String::new(), current, &changes))
+}
+
+/// Accepts the current state as the new baseline, listing what it accepted.
+fn rebase(baseline_file: &str, current: &Digests) -> Result<String, Failure> {
+    let recorded = match fs::read_to_string(baseline_file) {
+        // An unreadable old baseline is replaced: accepting is the point.
+        Ok(text) => baseline::parse(&text).unwrap_or_default(),
+        Err(e) if e.kind() == ErrorKind::NotFound => Digests::new(),
+        Err(e) => return Err(Failure::Error(format!("{baseline_file}: {e}"))),
+    };
+    let changes = baseline::diff(&recorded, current);
+    write_atomically(baseline_file, &baseline::render(current))?;
+    log(
+        Level::Info,
+        &format!(
+            "accepted {} differences; baseline of {} files",
+            changes.len(),
+            current.len()
+        ),
+    );
+    Ok(summary("baseline=rebased ".to_string(), current, &changes))
+}
+
+/// `<prefix>files=<n> added=<a> removed=<r> changed=<c>`, then one
+/// `<change> <path>` line per difference.
+fn summary(prefix: String, current: &Digests, changes: &[(&str, Change)]) -> String {
+    let count = |kind| changes.iter().filter(|(_, c)| *c == kind).count();
+    let mut report = format!(
+        "{prefix}files={} added={} removed={} changed={}",
+        current.len(),
+        count(Change::Added),
+        count(Change::Removed),
+        count(Change::Changed)
+    );
     for (path, change) in changes {
         report.push_str(&format!("\n{change} {path}"));
     }
-    Ok(report)
+    report
 }
 
 /// Writes `path.tmp-<unique>` and renames it over `path`, so a reader
