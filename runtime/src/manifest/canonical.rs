@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{DirGrant, Manifest, PerfPolicy, Task};
+use super::model::{DirGrant, FileGrant, Manifest, PerfPolicy, Task};
 use crate::digest::sha256_hex;
 
 impl Manifest {
@@ -85,7 +85,18 @@ fn task(task: &Task) -> Value {
     if let Some(context) = task.context {
         value["context"] = json!(context.as_str());
     }
+    // Added after schema version 1 shipped: absent when there are none.
+    if !task.files.is_empty() {
+        value["file"] = json!(task.files.iter().map(file).collect::<Vec<_>>());
+    }
     value
+}
+
+fn file(file: &FileGrant) -> Value {
+    json!({
+        "host": file.host,
+        "guest": file.guest,
+    })
 }
 
 fn grant(dir: &DirGrant) -> Value {

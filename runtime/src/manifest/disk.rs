@@ -55,6 +55,21 @@ impl Manifest {
                     "create the directory, or fix the path (relative to the manifest)",
                 ));
             }
+            for file in &task.files {
+                if file.host_path.is_file() {
+                    continue;
+                }
+                diagnostics.push(at(
+                    file.line,
+                    "task.file.host",
+                    format!(
+                        "task {}: host file {} does not exist or is not a regular file",
+                        task.id,
+                        file.host_path.display()
+                    ),
+                    "create the file, or remove the [[task.file]] grant (`corral init --force` rewrites a generated manifest)",
+                ));
+            }
         }
         if diagnostics.is_empty() {
             Ok(())

@@ -83,6 +83,8 @@ pub struct Task {
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub dirs: Vec<DirGrant>,
+    /// Single files granted read-only (`[[task.file]]`).
+    pub files: Vec<FileGrant>,
     /// Line of the task's `[[task]]` header, for later diagnostics.
     pub line: usize,
 }
@@ -96,6 +98,31 @@ pub struct DirGrant {
     pub guest: String,
     pub mode: Access,
     pub line: usize,
+}
+
+/// One `[[task.file]]`: a single host file the guest may read, and nothing
+/// beside it. Granting a file's directory instead would expose its
+/// neighbours (`~/.zshrc` lives beside `~/.ssh`); the sandbox realises the
+/// grant as a read-only snapshot of exactly the granted files.
+#[derive(Clone, Debug)]
+pub struct FileGrant {
+    /// As written; see [`FileGrant::host_path`] for the resolved path.
+    pub host: String,
+    pub host_path: PathBuf,
+    /// An absolute guest path with a parent directory (`/home/.zshrc`).
+    pub guest: String,
+    pub line: usize,
+}
+
+impl FileGrant {
+    /// The guest directory the file appears in, and its name there.
+    pub fn guest_parts(&self) -> (&str, &str) {
+        let (parent, name) = self
+            .guest
+            .rsplit_once('/')
+            .expect("validated: an absolute guest path");
+        (parent, name)
+    }
 }
 
 impl Task {

@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::diagnostic::{Diagnostic, Locator};
 use super::expand::expand_path;
-use super::model::{DirGrant, Manifest, RuntimeConfig, Task};
+use super::model::{DirGrant, FileGrant, Manifest, RuntimeConfig, Task};
 use super::names::{Name, Pin};
 use super::schema::{self, Priority};
 
@@ -321,6 +321,7 @@ impl Resolver<'_> {
 
         let component_path = self.path(&table.component, "task.component");
         let dirs = self.dirs(&id, table.dirs);
+        let files = self.files(&id, table.files, &dirs);
 
         Task {
             label: table.label.map_or_else(|| id.clone(), Spanned::into_inner),
@@ -347,6 +348,7 @@ impl Resolver<'_> {
             args: table.args,
             env: env.unwrap_or_default(),
             dirs,
+            files,
             line,
         }
     }
@@ -385,6 +387,63 @@ impl Resolver<'_> {
             });
         }
         dirs
+    }
+
+    /// `[[task.file]]` grants. Each file appears in a guest directory that
+    /// holds only granted files, so that directory must not also be a
+    /// `[[task.dir]]` grant.
+    fn files(
+        &mut self,
+        id: &Name,
+        tables: Vec<Spanned<schema::FileTable>>,
+        dirs: &[DirGrant],
+    ) -> Vec<FileGrant> {
+        let mut seen = HashMap::new();
+        let mut files = Vec::with_capacity(tables.len());
+        for table in tables {
+            let line = self.locator.line_of(table.span().start);
+            let table = table.into_inner();
+            let guest = table.guest.get_ref().clone();
+            let parent = guest.rsplit_once('/').map_or("", |(parent, _)| parent);
+            if !is_guest_path(&guest) || parent.is_empty() {
+                self.error(
+                    table.guest.span(),
+                    "task.file.guest",
+                    format!("task {id}: guest file path {guest:?} is not valid"),
+                    "use an absolute path inside a directory, such as \"/home/.zshrc\", without `.` or `..` parts",
+                );
+            } else if let Some(first) = seen.insert(guest.clone(), line) {
+                self.error(
+                    table.guest.span(),
+                    "task.file.guest",
+                    format!(
+                        "task {id}: guest path {guest} is granted twice (first on line {first})"
+                    ),
+                    "give each file its own guest path",
+                );
+            } else if let Some(dir) = dirs
+                .iter()
+                .find(|dir| dir.guest == parent || dir.guest == guest)
+            {
+                self.error(
+                    table.guest.span(),
+                    "task.file.guest",
+                    format!(
+                        "task {id}: guest path {guest} is inside {}, which is a [[task.dir]] grant (line {})",
+                        dir.guest, dir.line
+                    ),
+                    "put granted files in a guest directory of their own",
+                );
+            }
+            let host_path = self.path(&table.host, "task.file.host");
+            files.push(FileGrant {
+                host: table.host.into_inner(),
+                host_path,
+                guest,
+                line,
+            });
+        }
+        files
     }
 
     /// Ids (and labels, which name segments) must be unique, and ids sorted

@@ -87,6 +87,8 @@ pub(super) struct TaskTable {
     pub env: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default, rename = "dir")]
     pub dirs: Vec<Spanned<DirTable>>,
+    #[serde(default, rename = "file")]
+    pub files: Vec<Spanned<FileTable>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +97,14 @@ pub(super) struct DirTable {
     pub host: Spanned<String>,
     pub guest: Spanned<String>,
     pub mode: Access,
+}
+
+/// `[[task.file]]`: one host file, always read-only (there is no `mode`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileTable {
+    pub host: Spanned<String>,
+    pub guest: Spanned<String>,
 }
 
 /// Scheduling class of a task: critical work first, cosmetic work last.

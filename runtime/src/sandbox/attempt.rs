@@ -8,13 +8,14 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::events::Events;
 use crate::events::{FailReason, Failure};
-use crate::manifest::Task;
+use crate::manifest::{Access, Task};
 use crate::sandbox::bindings::{GuestFailure, Invocation, TaskPre};
 use crate::sandbox::capture::Capture;
 use crate::sandbox::engine::Runtime;
 use crate::sandbox::host::StoreData;
 use crate::sandbox::limits::Limits;
 use crate::sandbox::policy::{self, Grant};
+use crate::sandbox::snapshot;
 
 /// Bytes of guest stdout and of stderr kept per attempt.
 const CAPTURE_BYTES: usize = 64 * 1024;
@@ -58,8 +59,24 @@ pub async fn run_attempt(
             ),
         ));
     }
+    // File grants: snapshot directories that live until this attempt ends
+    // (declared before the store, so dropped after it).
+    let snapshots = if task.files.is_empty() {
+        Vec::new()
+    } else {
+        let staging = task.clone();
+        tokio::task::spawn_blocking(move || snapshot::stage(&staging))
+            .await
+            .map_err(|error| Failure::new(FailReason::Denied, error.to_string()))??
+    };
+    let mut grants = attempt.grants;
+    grants.extend(snapshots.iter().map(|snapshot| Grant {
+        host: snapshot.dir.path(),
+        guest: &snapshot.guest,
+        access: Access::Ro,
+    }));
     let captures = (Capture::new(CAPTURE_BYTES), Capture::new(CAPTURE_BYTES));
-    let wasi = match policy::wasi_context(task, attempt.grants, &captures.0, &captures.1) {
+    let wasi = match policy::wasi_context(task, grants, &captures.0, &captures.1) {
         Ok(wasi) => wasi,
         Err(failure) => return Err(failure),
     };

@@ -16,5 +16,6 @@ pub mod host;
 mod limits;
 mod local_fs;
 pub mod policy;
+mod snapshot;
 
 pub use engine::{Compiling, Runtime};
