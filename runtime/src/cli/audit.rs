@@ -26,7 +26,11 @@ pub fn audit(manifest_path: &Path, json: bool, old: Option<&Path>) -> Result<Exi
     }
     let runtime =
         Runtime::new().map_err(|error| CliError::internal("cannot start wasmtime", error))?;
-    let report = audit::audit(&manifest, &runtime);
+    let mut report = audit::audit(&manifest, &runtime);
+    report.manifest = std::path::absolute(manifest_path)
+        .unwrap_or_else(|_| manifest_path.to_path_buf())
+        .display()
+        .to_string();
     if json {
         print_raw(&format!("{}\n", to_json(&report)?))?;
     } else {

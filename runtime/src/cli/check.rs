@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::exit::{CliError, Exit};
-use super::output::print_raw;
+use super::output::{manifest_line, print_raw};
 use crate::escape::escape;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,8 @@ pub fn check(manifest_path: &Path) -> Result<Exit, CliError> {
     manifest.check_files(&manifest.tasks)?;
     load_components(&manifest.tasks)?;
     print_raw(&format!(
-        "{}: ok, {} tasks\nchecksum: {}\n",
+        "{}{}: ok, {} tasks\nchecksum: {}\n",
+        manifest_line(manifest_path),
         escape(&manifest_path.display().to_string()),
         manifest.tasks.len(),
         manifest.checksum()

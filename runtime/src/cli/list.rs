@@ -5,17 +5,23 @@ use std::path::Path;
 use std::fmt::Write as _;
 
 use super::exit::{CliError, Exit};
-use super::output::print_raw;
+use super::output::{manifest_line, print_raw};
 use crate::escape::escape;
 use crate::manifest::Manifest;
 
 pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
-    let mut out = format!(
+    let mut out = manifest_line(manifest_path);
+    let _ = write!(
+        out,
         "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants\n",
         "id", "priority", "class", "timeout", "fuel", "memory", "retries"
     );
     for task in &manifest.tasks {
+        let files = task.files.iter().map(|file| {
+            let (guest, host) = (escape(&file.guest), escape(&file.host));
+            format!("{guest}={host}:file-ro")
+        });
         let grants: Vec<String> = task
             .context
             .map(|_| "<shell's repository>:ro".to_string())
@@ -24,6 +30,7 @@ pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
                 let (guest, host) = (escape(&dir.guest), escape(&dir.host));
                 format!("{guest}={host}:{}", dir.mode.as_str())
             }))
+            .chain(files)
             .collect();
         let flag = task
             .feature_flag

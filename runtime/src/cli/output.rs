@@ -17,6 +17,14 @@ pub fn print_escaped(text: &str) -> Result<(), CliError> {
     print_raw(&escaped)
 }
 
+/// `manifest: /absolute/path`: the first line of `check`, `list` and
+/// `audit`, so that which manifest was read (given, `$CORRAL_MANIFEST`,
+/// `./manifest.toml` or the user's) is never a guess.
+pub fn manifest_line(path: &std::path::Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("manifest: {}\n", escape(&absolute.display().to_string()))
+}
+
 /// Prints `text` as it is (JSON, shell code, results meant for programs).
 pub fn print_raw(text: &str) -> Result<(), CliError> {
     let mut stdout = io::stdout().lock();

@@ -42,6 +42,9 @@ pub struct TaskAudit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<&'static str>,
     pub grants: Vec<GrantAudit>,
+    /// `[[task.file]]` grants, always read-only; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileAudit>,
     pub component: String,
     /// The component's actual sha256, if it could be read.
     pub sha256: Option<String>,
@@ -58,6 +61,12 @@ pub struct GrantAudit {
 }
 
 /// Something a reviewer should look at.
+#[derive(Debug, Serialize)]
+pub struct FileAudit {
+    pub guest: String,
+    pub host: PathBuf,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Finding {
     pub task: String,
@@ -95,6 +104,14 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     mode: dir.mode.as_str(),
                 })
                 .collect(),
+            files: task
+                .files
+                .iter()
+                .map(|file| FileAudit {
+                    guest: file.guest.clone(),
+                    host: file.host_path.clone(),
+                })
+                .collect(),
             component: task.component_path.display().to_string(),
             sha256: None,
             pinned: task.sha256.is_some(),
@@ -122,7 +139,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     .imports
                     .iter()
                     .any(|name| name.starts_with("wasi:filesystem/"));
-                if uses_files && task.dirs.is_empty() {
+                if uses_files && task.dirs.is_empty() && task.files.is_empty() {
                     finding(
                         "filesystem-without-grants",
                         "imports wasi:filesystem but has no directory grants".into(),
@@ -227,7 +244,7 @@ impl Audit {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "manifest {} (checksum {})",
+            "manifest: {} (checksum {})",
             escape(&self.manifest),
             self.checksum
         );
@@ -280,6 +297,14 @@ impl Audit {
                     grant.mode,
                     escape(&grant.guest),
                     escape(&grant.host.display().to_string())
+                );
+            }
+            for file in &task.files {
+                let _ = writeln!(
+                    out,
+                    "  file ro {} <- {}",
+                    escape(&file.guest),
+                    escape(&file.host.display().to_string())
                 );
             }
             if !task.imports.is_empty() {
