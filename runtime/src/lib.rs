@@ -19,6 +19,7 @@ mod plan;
 mod review;
 mod run;
 mod sandbox;
+mod setup;
 mod views;
 
 pub use cli::{Cli, Exit};

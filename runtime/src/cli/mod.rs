@@ -11,11 +11,13 @@ mod check;
 mod detach;
 mod enable;
 mod exit;
+mod init;
 mod list;
 mod lock;
 mod new;
 mod output;
 mod policy;
+mod rebaseline;
 mod report;
 mod result;
 mod run;
@@ -106,6 +108,20 @@ enum Command {
         #[arg(long, value_enum)]
         lang: templates::Lang,
     },
+    /// Install the shipped components and write a manifest for this
+    /// machine: $XDG_CONFIG_HOME/corral/manifest.toml (refuses to replace
+    /// one without --force).
+    Init {
+        /// Replace an existing manifest.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run one task once with `--rebaseline`, so that a tamper check
+    /// (integrity_scan) accepts the current state of what it watches.
+    Rebaseline {
+        /// The task's id.
+        id: String,
+    },
     /// Print a snippet for a shell's rc file that runs the tasks once per
     /// shell, after the first prompt, and exposes their results.
     ShellInit {
@@ -150,6 +166,8 @@ impl Cli {
             Command::Lock => lock::lock(manifest),
             Command::Ack => ack::ack(manifest),
             Command::New { name, lang } => new::new(manifest, name, *lang),
+            Command::Init { force } => init::init(*force),
+            Command::Rebaseline { id } => rebaseline::rebaseline(manifest, id),
             Command::ShellInit { shell } => shell_init::shell_init(manifest, *shell),
             Command::Watch { events } => watch::watch(manifest, events.as_deref()),
             Command::Report { events, out } => report::report(events, out),

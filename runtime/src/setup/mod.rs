@@ -1,0 +1,22 @@
+//! Setting corral up for the machine it runs on (`corral init`): where the
+//! user's files go, which shell completion directories and start-up files
+//! this machine has, the components the binary carries, and the manifest
+//! that grants exactly those places.
+//!
+//! Probing asks the shells themselves where they look (zsh's `$fpath`,
+//! fish's `$fish_complete_path`) rather than guessing, because distributions
+//! and plugin managers move these directories. This stage writes files and
+//! runs the shells' own commands; it must not import the run, the sandbox or
+//! the views. The manifest it writes is checked by `manifest` like any other.
+
+mod completions;
+mod components;
+mod startup_files;
+mod user_dirs;
+mod user_manifest;
+
+pub use completions::completion_dirs;
+pub use components::install_components;
+pub use startup_files::startup_files;
+pub use user_dirs::UserDirs;
+pub use user_manifest::{DEFAULT_THEME, Machine, render_manifest};

@@ -1,0 +1,183 @@
+//! The manifest `corral init` writes: the shipped tasks, pinned, granted
+//! exactly the completion directories and start-up files this machine has.
+//!
+//! Paths under the home directory are written `~/...` (the manifest expands
+//! `~`), so the file reads the way the user thinks of those places.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::completions::CompletionDir;
+use super::components::Installed;
+use super::startup_files::StartupFile;
+use super::user_dirs::UserDirs;
+
+/// The prompt theme `theme_palette` converts until the user names their own.
+pub const DEFAULT_THEME: &str = include_str!("../../../contrib/themes/default.theme");
+
+/// What the manifest is written from.
+pub struct Machine<'a> {
+    pub dirs: &'a UserDirs,
+    pub components: &'a [Installed],
+    pub completion_dirs: &'a [CompletionDir],
+    pub startup_files: &'a [StartupFile],
+    /// Where the default theme was installed.
+    pub themes: &'a Path,
+}
+
+const HEADER: &str = "\
+# corral's manifest for this machine, written by `corral init`.
+#
+# Each task sees only what is granted under it: the shell completion
+# directories and single start-up files this machine has, read-only, and its
+# own directory under state_dir, read-write. `corral audit` lists every
+# grant; `corral check` verifies the pinned components.
+#
+# Rewrite it after installing a shell or adding a start-up file:
+#   corral init --force
+# Accept edits to the watched start-up files:
+#   corral rebaseline integrity_scan
+#
+# git_status (installed beside the others) is left out: it needs the
+# repository of the shell's working directory, which a fixed grant cannot name.
+";
+
+/// The manifest text.
+pub fn render_manifest(machine: &Machine<'_>) -> String {
+    let dirs = machine.dirs;
+    let q = |text: &str| toml::Value::String(text.to_string()).to_string();
+    let p = |path: &Path| q(&dirs.manifest_path(path));
+    let component = |name: &str| {
+        machine
+            .components
+            .iter()
+            .find(|installed| installed.name == name)
+    };
+    let mut out = String::from(HEADER);
+    let _ = write!(
+        out,
+        "version = 1\n\n[runtime]\nmax_timeout_ms = 10000\nstate_dir = {}\n\n[classes.io]\nmax_concurrency = 2\n",
+        p(&dirs.state)
+    );
+    let task_head = |out: &mut String, id: &str, rationale: &str| {
+        let installed = component(id).expect("a shipped component");
+        let _ = write!(
+            out,
+            "\n[[task]]\nid = {}\nrationale = {}\ncomponent = {}\nsha256 = {}\n",
+            q(id),
+            q(rationale),
+            p(&installed.path),
+            q(&installed.sha256),
+        );
+    };
+
+    if machine.completion_dirs.is_empty() {
+        out.push_str("\n# completion_cache_scan: no shell completion directories were found.\n");
+    } else {
+        task_head(
+            &mut out,
+            "completion_cache_scan",
+            "Index shell completion definitions so the first <Tab> does not walk the tree.",
+        );
+        let mut guests = Vec::new();
+        let mut grants = String::new();
+        for dir in machine.completion_dirs {
+            let shell = dir.shell.as_str();
+            let n = guests
+                .iter()
+                .filter(|guest: &&String| guest.starts_with(&format!("/completions/{shell}/")))
+                .count()
+                + 1;
+            let guest = format!("/completions/{shell}/{n}");
+            let _ = write!(
+                grants,
+                "\n[[task.dir]]\nhost = {}\nguest = {}\nmode = \"ro\"\n",
+                p(&dir.path),
+                q(&guest)
+            );
+            guests.push(guest);
+        }
+        guests.push("/cache/completions.index".into());
+        let args: Vec<String> = guests.iter().map(|guest| q(guest)).collect();
+        let _ = write!(
+            out,
+            "class = \"io\"\ntimeout_ms = 8000\nfuel = 40_000_000_000\nmemory_mb = 128\nargs = [\n    {},\n]\n",
+            args.join(",\n    ")
+        );
+        out.push_str(&grants);
+        let _ = write!(
+            out,
+            "\n[[task.dir]]\nhost = {}\nguest = \"/cache\"\nmode = \"rw\"\n",
+            p(&dirs.state.join("cache/completions"))
+        );
+    }
+
+    if machine.startup_files.is_empty() {
+        out.push_str("\n# integrity_scan: none of the start-up files it watches exist.\n");
+    } else {
+        task_head(
+            &mut out,
+            "integrity_scan",
+            "Detect tampering with shell start-up files and authorized_keys since the baseline was taken.",
+        );
+        let guests: Vec<String> = machine
+            .startup_files
+            .iter()
+            .map(|file| guest_file_path(dirs, &file.path))
+            .collect();
+        let mut args: Vec<String> = guests.iter().map(|guest| q(guest)).collect();
+        args.push(q("/state/baseline.sha256"));
+        let _ = write!(
+            out,
+            "priority = \"critical\"\nargs = [\n    {},\n]\n",
+            args.join(",\n    ")
+        );
+        for (file, guest) in machine.startup_files.iter().zip(&guests) {
+            let _ = write!(
+                out,
+                "\n[[task.file]]\nhost = {}\nguest = {}\n",
+                p(&file.path),
+                q(guest)
+            );
+        }
+        let _ = write!(
+            out,
+            "\n[[task.dir]]\nhost = {}\nguest = \"/state\"\nmode = \"rw\"\n",
+            p(&dirs.state.join("integrity"))
+        );
+    }
+
+    task_head(
+        &mut out,
+        "theme_palette",
+        "Precompute 256-colour prompt theme indexes instead of converting colours at every start-up.",
+    );
+    let _ = write!(
+        out,
+        "priority = \"cosmetic\"\ntimeout_ms = 500\nfuel = 100_000_000\nmemory_mb = 16\nargs = [\"/themes/default.theme\"]\n\n[[task.dir]]\nhost = {}\nguest = \"/themes\"\nmode = \"ro\"\n",
+        p(machine.themes)
+    );
+    out
+}
+
+/// The guest path of a start-up file: `/home/<relative>` under the home
+/// directory, `/config/<relative>` under `$XDG_CONFIG_HOME`, else
+/// `/files/<name>`.
+fn guest_file_path(dirs: &UserDirs, path: &Path) -> String {
+    let relative = |base: &Path| {
+        path.strip_prefix(base)
+            .ok()
+            .map(|rest| rest.display().to_string())
+    };
+    if let Some(rest) = relative(&dirs.home) {
+        format!("/home/{rest}")
+    } else if let Some(rest) = relative(&dirs.config_home) {
+        format!("/config/{rest}")
+    } else {
+        let name = path.file_name().map_or_else(
+            || "file".to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        format!("/files/{name}")
+    }
+}
