@@ -267,12 +267,28 @@ fn the_default_manifest_follows_the_documented_chain() {
     };
     let user = checksum(&[("XDG_CONFIG_HOME", &config)]);
     assert!(user.contains("config/corral/manifest.toml: ok"), "{user}");
+    assert!(
+        user.starts_with(&format!("manifest: {config}/corral/manifest.toml\n")),
+        "{user}"
+    );
     let from_env = checksum(&[
         ("XDG_CONFIG_HOME", &config),
         ("CORRAL_MANIFEST", "../elsewhere.toml"),
     ]);
-    assert!(from_env.starts_with("../elsewhere.toml: ok"), "{from_env}");
+    // The first line names the manifest read, absolute.
+    let root = fixture.path().display().to_string();
+    assert!(
+        from_env.starts_with(&format!(
+            "manifest: {root}/work/../elsewhere.toml\n../elsewhere.toml: ok"
+        )),
+        "{from_env}"
+    );
     fixture.write("work/manifest.toml", "version = 1\n");
     let local = checksum(&[("XDG_CONFIG_HOME", &config)]);
-    assert!(local.starts_with("manifest.toml: ok"), "{local}");
+    assert!(
+        local.starts_with(&format!(
+            "manifest: {root}/work/manifest.toml\nmanifest.toml: ok"
+        )),
+        "{local}"
+    );
 }

@@ -32,6 +32,7 @@ golden_cases!(
     bad_priority,
     budgets_and_rules,
     canonical_every_key,
+    file_grants,
     perf_bad_values,
     perf_budgets,
     perf_unknown_mode,
