@@ -97,3 +97,65 @@ fn environment_and_args_are_exactly_the_manifests() {
     let args = fixture.corral(&["result", "args"]).stdout;
     assert_eq!(args, "echo-args\none\ntwo words\n");
 }
+
+/// `[[task.file]]`: the task sees the granted file and nothing beside it,
+/// cannot write it, and a symlink it was not given is not followed.
+#[test]
+fn a_file_grant_shows_only_that_file_read_only() {
+    let fixture = Fixture::new();
+    let rc = fixture.write("home/.zshrc", "export EDITOR=vi\n");
+    fixture.write("home/.ssh/id_ed25519", "PRIVATE KEY");
+    let file = format!("[[task.file]]\nhost = {:?}\nguest = \"/home/.zshrc\"\n", rc);
+    let task = |id: &str, args: &[&str]| probe_task(id, args, &file);
+    fixture.manifest(&format!(
+        "{}{}{}{}",
+        task("a_read", &["read", "/home/.zshrc"]),
+        task("b_list", &["readdir", "/home"]),
+        task("c_write", &["write", "/home/.zshrc", "rm -rf ~"]),
+        task("d_key", &["read", "/home/.ssh/id_ed25519"]),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_done("a_read");
+    run.assert_done("b_list");
+    run.assert_failed("c_write", "error");
+    run.assert_failed("d_key", "error");
+    assert_eq!(
+        fixture.corral(&["result", "a_read"]).stdout,
+        "export EDITOR=vi\n"
+    );
+    assert_eq!(fixture.corral(&["result", "b_list"]).stdout, ".zshrc\n");
+    assert_eq!(std::fs::read_to_string(&rc).unwrap(), "export EDITOR=vi\n");
+
+    // Named in list and audit; a missing file is a manifest error naming it.
+    let list = fixture.corral(&["list"]);
+    assert!(list.stdout.contains("/home/.zshrc="), "{}", list.stdout);
+    let audit = fixture.corral(&["audit"]);
+    assert!(
+        audit.stdout.contains("file ro /home/.zshrc <- "),
+        "{}",
+        audit.stdout
+    );
+    std::fs::remove_file(&rc).unwrap();
+    let check = fixture.corral(&["check"]);
+    assert_eq!(check.code, Some(2), "{}", check.stderr);
+    assert!(check.stderr.contains("task.file.host"), "{}", check.stderr);
+    assert!(check.stderr.contains(".zshrc"), "{}", check.stderr);
+}
+
+/// A file grant may not land in a directory that is also a `[[task.dir]]`.
+#[test]
+fn a_file_grant_inside_a_dir_grant_is_a_manifest_error() {
+    let fixture = Fixture::new();
+    let data = fixture.mkdir("data");
+    let rc = fixture.write("rc", "x");
+    let extra = format!(
+        "{}[[task.file]]\nhost = {:?}\nguest = \"/data/rc\"\n",
+        grant(&data, "/data", "ro"),
+        rc
+    );
+    fixture.manifest(&probe_task("t", &["ok"], &extra));
+    let check = fixture.corral(&["check"]);
+    assert_eq!(check.code, Some(2), "{}", check.stderr);
+    assert!(check.stderr.contains("task.file.guest"), "{}", check.stderr);
+}

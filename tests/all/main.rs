@@ -10,6 +10,7 @@ mod end_to_end;
 mod governance;
 mod grants;
 mod hostile;
+mod init;
 mod lifecycle;
 mod manifest_errors;
 mod modes;

