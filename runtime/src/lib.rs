@@ -3,7 +3,8 @@
 //! Data flows one way, one folder per stage:
 //! `manifest` -> `plan` -> `run` -> `sandbox` -> `events` -> exit code (in
 //! `cli`). Beside the pipeline, `views` read events back for people,
-//! `review` serves auditors and `perf` judges `corral bench`'s samples.
+//! `review` serves auditors, `perf` judges `corral bench`'s samples and
+//! `setup` writes a user's manifest for the machine (`corral init`).
 //! Each folder's module doc says what it owns and what it must not
 //! import. The binary is a thin wrapper around [`Cli`].
 
