@@ -12,9 +12,9 @@ use crate::manifest::Manifest;
 pub fn list(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     let mut out = manifest_line(manifest_path);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants\n",
+        "{:<24} {:<9} {:<6} {:>8} {:>14} {:>7} {:>7}  grants",
         "id", "priority", "class", "timeout", "fuel", "memory", "retries"
     );
     for task in &manifest.tasks {
