@@ -145,6 +145,22 @@ fn init_then_run_is_green_on_this_machine() {
         check.stdout
     );
 
+    let audit = home.corral(&["audit"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.stderr);
+    assert!(
+        audit
+            .stdout
+            .starts_with(&format!("manifest: {} ", home.manifest().display())),
+        "{}",
+        audit.stdout
+    );
+    assert!(audit.stdout.contains("findings: 0\n"), "{}", audit.stdout);
+    assert!(
+        audit.stdout.contains("file ro /home/.zshrc <- "),
+        "{}",
+        audit.stdout
+    );
+
     let run = home.corral(&["run"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     for id in ids {
@@ -227,5 +243,29 @@ fn an_edited_start_up_file_is_named_until_rebaselined() {
     assert_eq!(
         home.result("integrity_scan"),
         "files=2 added=0 removed=0 changed=0\n"
+    );
+}
+
+/// `--rebaseline` written into a manifest would accept every change at
+/// every run: `corral audit` flags it.
+#[test]
+fn rebaseline_in_a_manifests_args_is_an_audit_finding() {
+    let home = FreshHome::new();
+    home.init();
+    let text = std::fs::read_to_string(home.manifest()).unwrap();
+    let edited = text.replacen(
+        "args = [\n    \"/home/.bashrc\"",
+        "args = [\n    \"--rebaseline\",\n    \"/home/.bashrc\"",
+        1,
+    );
+    assert_ne!(edited, text);
+    std::fs::write(home.manifest(), edited).unwrap();
+    let audit = home.corral(&["audit"]);
+    assert!(
+        audit
+            .stdout
+            .contains("integrity_scan: rebaseline-in-args: "),
+        "{}",
+        audit.stdout
     );
 }

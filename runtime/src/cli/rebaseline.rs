@@ -17,12 +17,10 @@ use crate::events::{EventFormat, EventTarget, Events, RunTags};
 use crate::manifest::Manifest;
 use crate::mode::Mode;
 use crate::plan::{Plan, UnknownTask};
+use crate::review::rebaseline;
 use crate::run::controls::Controls;
 use crate::run::results::ResultStore;
 use crate::sandbox::Runtime;
-
-/// The argument that asks a task to accept the current state.
-pub const REBASELINE_ARG: &str = "--rebaseline";
 
 pub fn rebaseline(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
     let process_start = Instant::now();
@@ -45,10 +43,7 @@ pub fn rebaseline(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
     };
     policy::enforce(&manifest, &as_written, policy)?;
 
-    let mut accepting = manifest.clone();
-    for task in accepting.tasks.iter_mut().filter(|task| *task.id == *id) {
-        task.args.insert(0, REBASELINE_ARG.to_string());
-    }
+    let accepting = rebaseline::accepting(&manifest, id);
     let plan = Plan::new(&accepting, &only, env)?;
     let controls = Controls::from_env(env).map_err(CliError::Usage)?;
     let tags = RunTags {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::escape::escape;
 use crate::manifest::{Access, Manifest, Task};
+use crate::review::rebaseline::REBASELINE_ARG;
 use crate::sandbox::Runtime;
 
 /// Trees that expose the kernel, processes and devices rather than files.
@@ -147,6 +148,26 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                 }
             }
             Err(failure) => finding("component", failure.to_string()),
+        }
+        if task.args.iter().any(|arg| arg == REBASELINE_ARG) {
+            finding(
+                "rebaseline-in-args",
+                format!(
+                    "args contain {REBASELINE_ARG}: a tamper check would accept every change at every run (`corral rebaseline ID` passes it once)"
+                ),
+            );
+        }
+        for file in &task.files {
+            if !file.host_path.is_file() {
+                finding(
+                    "missing-grant",
+                    format!(
+                        "{} grants file {}, which does not exist",
+                        file.guest,
+                        file.host_path.display()
+                    ),
+                );
+            }
         }
         for dir in &task.dirs {
             if !dir.host_path.exists() && !manifest.is_state_grant(dir) {

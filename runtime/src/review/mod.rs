@@ -2,10 +2,12 @@
 //!
 //! Owns `corral audit` (what each task may do, and findings), the
 //! acknowledgements behind `require_ack`, and `corral lock` (pins written
-//! into the manifest). It reads the manifest and may load components
+//! into the manifest), and the one-run acceptance behind `corral
+//! rebaseline`. It reads the manifest and may load components
 //! through the sandbox to list their imports; it must not import the run,
 //! the views or the command line.
 
 pub mod ack;
 pub mod audit;
 pub mod lock;
+pub mod rebaseline;
