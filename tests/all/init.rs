@@ -22,7 +22,14 @@ impl FreshHome {
             "[ -f ~/.bash_aliases ] && . ~/.bash_aliases\n",
         );
         fixture.write("home/.ssh/id_ed25519", "PRIVATE KEY");
-        fixture.mkdir("work");
+        // The shell's directory is a repository, for git_status.
+        let work = fixture.mkdir("work");
+        let git = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&work)
+            .status()
+            .expect("git is installed");
+        assert!(git.success());
         FreshHome { fixture }
     }
 
@@ -90,7 +97,12 @@ fn init_then_run_is_green_on_this_machine() {
     let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["completion_cache_scan", "integrity_scan", "theme_palette"]
+        [
+            "completion_cache_scan",
+            "git_status",
+            "integrity_scan",
+            "theme_palette"
+        ]
     );
     for task in tasks {
         let rationale = task["rationale"].as_str().unwrap();
@@ -129,7 +141,7 @@ fn init_then_run_is_green_on_this_machine() {
     }
     // Start-up files one by one, never the home directory or ~/.ssh.
     assert_eq!(hosts("integrity_scan", "file"), ["~/.bashrc", "~/.zshrc"]);
-    for id in ["completion_cache_scan", "integrity_scan", "theme_palette"] {
+    for id in ids.iter().copied() {
         for host in hosts(id, "dir") {
             assert!(host != "~" && !host.starts_with("~/.ssh"), "{id}: {host}");
         }
@@ -176,6 +188,8 @@ fn init_then_run_is_green_on_this_machine() {
         assert!(commands > 0, "{index}");
     }
     assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
+    let status = home.result("git_status");
+    assert!(status.contains("head=unborn"), "{status}");
     // Results and baselines live in $XDG_STATE_HOME/corral.
     assert!(home.dir("state/corral/integrity/baseline.sha256").is_file());
 }

@@ -140,7 +140,10 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     .imports
                     .iter()
                     .any(|name| name.starts_with("wasi:filesystem/"));
-                if uses_files && task.dirs.is_empty() && task.files.is_empty() {
+                // A `context = "repo"` task is granted its repository per run.
+                let granted =
+                    !task.dirs.is_empty() || !task.files.is_empty() || task.context.is_some();
+                if uses_files && !granted {
                     finding(
                         "filesystem-without-grants",
                         "imports wasi:filesystem but has no directory grants".into(),

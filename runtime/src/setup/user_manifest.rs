@@ -1,5 +1,6 @@
 //! The manifest `corral init` writes: the shipped tasks, pinned, granted
-//! exactly the completion directories and start-up files this machine has.
+//! exactly the completion directories and start-up files this machine has,
+//! and `git_status` bound to the shell's repository (`context = "repo"`).
 //!
 //! Paths under the home directory are written `~/...` (the manifest expands
 //! `~`), so the file reads the way the user thinks of those places.
@@ -37,9 +38,6 @@ const HEADER: &str = "\
 #   corral init --force
 # Accept edits to the watched start-up files:
 #   corral rebaseline integrity_scan
-#
-# git_status (installed beside the others) is left out: it needs the
-# repository of the shell's working directory, which a fixed grant cannot name.
 ";
 
 /// The manifest text.
@@ -111,6 +109,18 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
             p(&dirs.state.join("cache/completions"))
         );
     }
+
+    task_head(
+        &mut out,
+        "git_status",
+        "Branch, upstream and dirty counts of the shell's repository, for the prompt, off the prompt path.",
+    );
+    out.push_str(
+        "# Bound to the git repository containing the shell's directory: its work\n\
+         # tree is granted read-only and passed as the first argument. Outside any\n\
+         # repository the task is skipped.\n\
+         context = \"repo\"\nclass = \"io\"\ntimeout_ms = 2000\nmemory_mb = 128\n",
+    );
 
     if machine.startup_files.is_empty() {
         out.push_str("\n# integrity_scan: none of the start-up files it watches exist.\n");
