@@ -159,3 +159,34 @@ fn a_file_grant_inside_a_dir_grant_is_a_manifest_error() {
     assert_eq!(check.code, Some(2), "{}", check.stderr);
     assert!(check.stderr.contains("task.file.guest"), "{}", check.stderr);
 }
+
+/// A granted file is copied within bounds: a larger one is denied at run
+/// time, naming the file; a granted symlink is followed (the user named it).
+#[test]
+fn file_grants_are_bounded_and_a_named_symlink_is_followed() {
+    let fixture = Fixture::new();
+    let big = fixture.write("big", vec![b'x'; (1 << 20) + 1]);
+    let real = fixture.write("dotfiles/zshrc", "from the checkout");
+    let link = fixture.path().join("zshrc-link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let file =
+        |host: &std::path::Path| format!("[[task.file]]\nhost = {host:?}\nguest = \"/in/file\"\n");
+    fixture.manifest(&format!(
+        "{}{}",
+        probe_task("a_big", &["read", "/in/file"], &file(&big)),
+        probe_task("b_link", &["read", "/in/file"], &file(&link)),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_failed("a_big", "denied");
+    assert!(
+        run.stderr.contains("larger than 1048576 bytes"),
+        "{}",
+        run.stderr
+    );
+    run.assert_done("b_link");
+    assert_eq!(
+        fixture.corral(&["result", "b_link"]).stdout,
+        "from the checkout\n"
+    );
+}

@@ -8,13 +8,15 @@
 //!
 //! A granted path that is a symlink is followed: the user named it (dotfile
 //! managers link `~/.zshrc` into a checkout). Nothing else is followed or
-//! copied; a file that is not a regular file, or is larger than
+//! copied; a file that is not a regular file (a FIFO included: it is
+//! opened without blocking), or is larger than
 //! [`MAX_FILE_BYTES`], is refused, and the copies together are bounded by
 //! [`MAX_TOTAL_BYTES`].
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use tempfile::TempDir;
@@ -69,7 +71,13 @@ pub fn stage(task: &Task) -> Result<Vec<Snapshot>, Failure> {
 
 /// The contents of one granted regular file, within the size bounds.
 fn read_granted(host: &Path, total: &mut u64) -> Result<Vec<u8>, String> {
-    let file = File::open(host).map_err(|error| error.to_string())?;
+    // Non-blocking, so that a FIFO swapped in for the file cannot hang the
+    // open; it is then refused as not a regular file.
+    let file = File::options()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(host)
+        .map_err(|error| error.to_string())?;
     // Checked on the open file, so a swap after the check cannot matter.
     let metadata = file.metadata().map_err(|error| error.to_string())?;
     if !metadata.is_file() {
