@@ -191,3 +191,101 @@ fn guest_file_path(dirs: &UserDirs, path: &Path) -> String {
         format!("/files/{name}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::setup::completions::CompletionShell;
+
+    #[test]
+    fn the_manifest_parses_and_grants_files_not_the_home() {
+        let dirs = UserDirs::from_env(|name| (name == "HOME").then(|| "/h".to_string())).unwrap();
+        let components: Vec<Installed> = [
+            "completion_cache_scan",
+            "git_status",
+            "integrity_scan",
+            "theme_palette",
+        ]
+        .into_iter()
+        .map(|name| Installed {
+            name,
+            path: dirs.components().join(format!("{name}.wasm")),
+            sha256: "ab".repeat(32),
+        })
+        .collect();
+        let completion_dirs = [
+            CompletionDir {
+                shell: CompletionShell::Zsh,
+                path: PathBuf::from("/usr/share/zsh/functions/Completion"),
+            },
+            CompletionDir {
+                shell: CompletionShell::Fish,
+                path: PathBuf::from("/usr/share/fish/completions"),
+            },
+        ];
+        let startup_files = [
+            StartupFile {
+                path: PathBuf::from("/h/.ssh/authorized_keys"),
+            },
+            StartupFile {
+                path: PathBuf::from("/h/.zshrc"),
+            },
+        ];
+        let text = render_manifest(&Machine {
+            dirs: &dirs,
+            components: &components,
+            completion_dirs: &completion_dirs,
+            startup_files: &startup_files,
+            themes: &dirs.data.join("themes"),
+        });
+        // HOME is needed to expand `~`; the test process has one.
+        let manifest = Manifest::parse(Path::new("/h/.config/corral/manifest.toml"), &text)
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let ids: Vec<&str> = manifest.tasks.iter().map(|task| task.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "completion_cache_scan",
+                "git_status",
+                "integrity_scan",
+                "theme_palette"
+            ]
+        );
+        let scan = manifest.task("completion_cache_scan").unwrap();
+        assert_eq!(
+            scan.args,
+            [
+                "/completions/zsh/1",
+                "/completions/fish/1",
+                "/cache/completions.index"
+            ]
+        );
+        let integrity = manifest.task("integrity_scan").unwrap();
+        let files: Vec<(&str, &str)> = integrity
+            .files
+            .iter()
+            .map(|file| (file.host.as_str(), file.guest.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("~/.ssh/authorized_keys", "/home/.ssh/authorized_keys"),
+                ("~/.zshrc", "/home/.zshrc")
+            ]
+        );
+        assert!(manifest.tasks.iter().all(|task| task.sha256.is_some()));
+        assert!(manifest.task("git_status").unwrap().context.is_some());
+        assert_eq!(manifest.runtime.state_dir, "~/.local/state/corral");
+        for task in &manifest.tasks {
+            for dir in &task.dirs {
+                assert!(
+                    !dir.host.starts_with("~/.ssh") && dir.host != "~",
+                    "{dir:?}"
+                );
+            }
+        }
+    }
+}
