@@ -75,9 +75,13 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
             escape(&file.path.display().to_string())
         ));
     }
+    let snippet = dirs.config.join("init.zsh");
     out.push_str(&format!(
-        "state: {}\nnext: corral check, then add `eval \"$(corral shell-init zsh)\"` (or bash, fish) to your shell's rc file\n",
-        escape(&dirs.state.display().to_string())
+        "state: {}\nnext: corral shell-init zsh --manifest {} > {}\n      and add `source {}` to ~/.zshrc (or the same for bash, fish)\n",
+        escape(&dirs.state.display().to_string()),
+        escape(&manifest_path.display().to_string()),
+        escape(&snippet.display().to_string()),
+        escape(&snippet.display().to_string()),
     ));
     print_raw(&out)?;
     Ok(Exit::Success)
