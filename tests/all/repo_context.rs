@@ -143,36 +143,30 @@ fn runs_that_pile_up_coalesce_into_one_rerun() {
 
     let manifest = fixture.path().join("manifest.toml");
     let mut holder = fixture.command(&["--manifest", manifest.to_str().unwrap(), "run", "--quiet"]);
-    let holder = holder
+    let mut holder = holder
         .current_dir(&alpha)
-        .env("CORRAL_FAKE_LATENCY_MS", "1500")
+        .env("CORRAL_FAKE_LATENCY_MS", "4000")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let locks = fixture.path().join(".corral/locks");
-    eventually(LIMIT, "the holder to take the lock", || {
-        corral_in(&fixture, &alpha, &["run", "--quiet"])
-            .status
-            .success()
-            && std::fs::read_dir(&locks).unwrap().any(|entry| {
-                entry
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".rerun")
-            })
-    });
-    for _ in 0..9 {
+    // The holder has the lock once its task has started.
+    let mut holder_events = std::io::BufReader::new(holder.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("async_task_git_status_start") {
+        let mut line = String::new();
+        let read = std::io::BufRead::read_line(&mut holder_events, &mut line).unwrap();
+        assert!(read > 0, "the holder ended without starting:\n{seen}");
+        seen.push_str(&line);
+    }
+    for _ in 0..10 {
         let run = corral_in(&fixture, &alpha, &["run", "--quiet"]);
         assert!(run.status.success());
         assert!(events(&run).contains("reason=running"), "{}", events(&run));
     }
-    let held = holder.wait_with_output().unwrap();
-    assert!(
-        held.status.success(),
-        "{}",
-        String::from_utf8_lossy(&held.stderr)
-    );
+    std::io::Read::read_to_string(&mut holder_events, &mut seen).unwrap();
+    let held = holder.wait().unwrap();
+    assert!(held.success(), "{seen}");
+    assert!(seen.contains("async_task_git_status_done"), "{seen}");
 
     let runs = fixture.path().join(".corral/runs");
     eventually(LIMIT, "the rerun to finish", || {

@@ -42,11 +42,13 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
 
     let completion_dirs = setup::completion_dirs(&dirs);
     let startup_files = setup::startup_files(&dirs);
+    let zsh = setup::zsh_fpath();
     let text = setup::render_manifest(&Machine {
         dirs: &dirs,
         components: &installed,
         completion_dirs: &completion_dirs,
         startup_files: &startup_files,
+        zsh: zsh.as_ref(),
         themes: &themes,
     });
     write_manifest(&manifest_path, &text, force)?;

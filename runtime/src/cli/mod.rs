@@ -22,6 +22,7 @@ mod report;
 mod result;
 mod run;
 mod shell_init;
+mod shell_wiring;
 mod signals;
 mod templates;
 mod watch;

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::exit::{CliError, Exit};
 use super::output::print_raw;
+use super::shell_wiring::{CompletionIndex, Wiring};
 use crate::manifest::Manifest;
 
 /// How long a run started from a pre-prompt hook waits for the prompt to
@@ -36,28 +37,47 @@ pub fn shell_init(manifest_path: &Path, shell: Shell) -> Result<Exit, CliError> 
     let corral = std::env::current_exe()
         .map_err(|error| CliError::internal("cannot find the corral executable", error))?;
     let results = manifest.runtime.state_path.join("results");
-    let bound: Vec<&str> = manifest
-        .tasks
-        .iter()
-        .filter(|task| task.context.is_some())
-        .map(|task| task.id.as_str())
-        .collect();
-    print_raw(&snippet(shell, &corral, &absolute, &results, &bound))?;
+    let wiring = Wiring::of(&manifest);
+    print_raw(&snippet(shell, &corral, &absolute, &results, &wiring))?;
     Ok(Exit::Success)
 }
 
+/// Where bash-completion's framework (the helpers its definitions call)
+/// is installed, by distribution.
+const BASH_COMPLETION: &[&str] = &[
+    "/usr/share/bash-completion/bash_completion",
+    "/usr/local/share/bash-completion/bash_completion",
+    "/etc/bash_completion",
+];
+
 /// The snippet for `shell`. `corral` is this executable, `manifest` and
-/// `results` are absolute; `bound` are the tasks bound to the shell's
-/// repository, run again after every command.
-fn snippet(shell: Shell, corral: &Path, manifest: &Path, results: &Path, bound: &[&str]) -> String {
+/// `results` are absolute; `wiring` is what the manifest offers the shell.
+fn snippet(
+    shell: Shell,
+    corral: &Path,
+    manifest: &Path,
+    results: &Path,
+    wiring: &Wiring,
+) -> String {
     let start = format!(
         "{} run --detach --manifest {}",
         quote(&corral.display().to_string()),
         quote(&manifest.display().to_string())
     );
-    let start_bound: String = bound.iter().fold(start.clone(), |command, id| {
+    let start_bound: String = wiring.bound.iter().fold(start.clone(), |command, id| {
         format!("{command} --only {id}")
     });
+    let path = |path: Option<&Path>| {
+        path.map_or_else(
+            || "''".to_string(),
+            |path| quote(&path.display().to_string()),
+        )
+    };
+    let index = wiring.completion_index.as_ref();
+    let bash_completion = BASH_COMPLETION
+        .iter()
+        .map(Path::new)
+        .find(|path| path.is_file());
     let template = match shell {
         Shell::Zsh => include_str!("snippets/corral.zsh"),
         Shell::Bash => include_str!("snippets/corral.bash"),
@@ -70,9 +90,38 @@ fn snippet(shell: Shell, corral: &Path, manifest: &Path, results: &Path, bound: 
         .replace("@MANIFEST@", &manifest.display().to_string())
         .replace("@START_BOUND@", &start_bound)
         .replace("@START@", &start)
-        .replace("@BOUND@", &bound.join(" "))
+        .replace("@BOUND@", &wiring.bound.join(" "))
         .replace("@RESULTS@", &quote(&results.display().to_string()))
         .replace("@DEFER_MS@", &PROMPT_DRAW_MS.to_string())
+        .replace("@INTEGRITY@", wiring.integrity.as_deref().unwrap_or("''"))
+        .replace("@ZCOMPDUMP@", &path(wiring.zcompdump.as_deref()))
+        .replace(
+            "@COMPLETION_INDEX@",
+            &path(index.map(|index| index.file.as_path())),
+        )
+        .replace("@BASH_COMPLETION@", &path(bash_completion))
+        .replace("@INDEX_ROOTS@", &index.map(index_roots).unwrap_or_default())
+}
+
+/// The `case` arms that turn the index's paths (guest paths; relative to
+/// the root when the scan has only one) into host paths.
+fn index_roots(index: &CompletionIndex) -> String {
+    let mut arms = String::new();
+    for (guest, host) in &index.roots {
+        let guest = quote(guest.trim_end_matches('/'));
+        let host = quote(&host.display().to_string());
+        arms.push_str(&format!(
+            "        {guest}/*) path={host}/${{path#{guest}/}} ;;\n"
+        ));
+    }
+    match index.roots.as_slice() {
+        [(_, host)] => arms.push_str(&format!(
+            "        /*) continue ;;\n        *) path={}/$path ;;",
+            quote(&host.display().to_string())
+        )),
+        _ => arms.push_str("        *) continue ;;"),
+    }
+    arms
 }
 
 /// Single-quotes a word for POSIX shells and fish alike.
@@ -92,11 +141,17 @@ mod tests {
             Path::new("/bin/corral"),
             Path::new("/m/manifest.toml"),
             Path::new("/m/.corral/results"),
-            &["git_status"],
+            &Wiring {
+                bound: vec!["git_status".into()],
+                ..Wiring::default()
+            },
         );
         assert!(text.contains("'/bin/corral' run --detach --manifest '/m/manifest.toml'"));
         assert!(text.contains("'/m/.corral/results'/*(N.)"));
         assert!(text.contains("--manifest '/m/manifest.toml' --only git_status <"));
-        assert!(!text.contains('@'), "every placeholder replaced:\n{text}");
+        let placeholder = text.split('@').find(|word| {
+            !word.is_empty() && word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        });
+        assert_eq!(placeholder, None, "every placeholder replaced:\n{text}");
     }
 }

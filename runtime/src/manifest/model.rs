@@ -129,6 +129,24 @@ impl Task {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
     }
+
+    /// Where a path the guest sees leads on the host, through the task's
+    /// directory grants (the longest granted prefix); `None` outside them.
+    pub fn host_path_of(&self, guest: &str) -> Option<PathBuf> {
+        self.dirs
+            .iter()
+            .filter_map(|dir| {
+                let rest = guest.strip_prefix(dir.guest.trim_end_matches('/'))?;
+                let rest = match rest.strip_prefix('/') {
+                    Some(rest) => rest,
+                    None if rest.is_empty() => rest,
+                    None => return None,
+                };
+                Some((dir.guest.len(), dir.host_path.join(rest)))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, host)| host)
+    }
 }
 
 impl Manifest {

@@ -82,9 +82,20 @@ pub fn completion_dirs(dirs: &UserDirs) -> Vec<CompletionDir> {
     keep_existing_outermost(found)
 }
 
-/// The lines a command prints, as absolute paths; nothing if it is not
-/// installed, fails or hangs.
+/// The lines a command prints that are absolute paths; nothing if it is
+/// not installed, fails or hangs.
 fn ask(program: &str, args: &[&str]) -> Vec<PathBuf> {
+    ask_lines(program, args)
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| line.starts_with('/'))
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// The lines a command prints; nothing if it is not installed, fails or
+/// hangs.
+pub(super) fn ask_lines(program: &str, args: &[&str]) -> Vec<String> {
     let Ok(mut child) = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -113,11 +124,7 @@ fn ask(program: &str, args: &[&str]) -> Vec<PathBuf> {
     if let Some(mut stdout) = child.stdout.take() {
         let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
     }
-    text.lines()
-        .map(str::trim)
-        .filter(|line| line.starts_with('/'))
-        .map(PathBuf::from)
-        .collect()
+    text.lines().map(str::to_string).collect()
 }
 
 /// Keeps the directories that exist, each once, dropping any that lies

@@ -14,9 +14,11 @@ mod components;
 mod startup_files;
 mod user_dirs;
 mod user_manifest;
+mod zsh_fpath;
 
 pub use completions::completion_dirs;
 pub use components::install_components;
 pub use startup_files::startup_files;
 pub use user_dirs::UserDirs;
 pub use user_manifest::{DEFAULT_THEME, Machine, render_manifest};
+pub use zsh_fpath::zsh_fpath;

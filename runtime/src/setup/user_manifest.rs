@@ -12,6 +12,7 @@ use super::completions::CompletionDir;
 use super::components::Installed;
 use super::startup_files::StartupFile;
 use super::user_dirs::UserDirs;
+use super::zsh_fpath::ZshFpath;
 
 /// The prompt theme `theme_palette` converts until the user names their own.
 pub const DEFAULT_THEME: &str = include_str!("../../../contrib/themes/default.theme");
@@ -22,6 +23,8 @@ pub struct Machine<'a> {
     pub components: &'a [Installed],
     pub completion_dirs: &'a [CompletionDir],
     pub startup_files: &'a [StartupFile],
+    /// zsh's `$fpath`, when zsh is installed: the completion dump's input.
+    pub zsh: Option<&'a ZshFpath>,
     /// Where the default theme was installed.
     pub themes: &'a Path,
 }
@@ -167,6 +170,37 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
         "priority = \"cosmetic\"\ntimeout_ms = 500\nfuel = 100_000_000\nmemory_mb = 16\nargs = [\"/themes/default.theme\"]\n\n[[task.dir]]\nhost = {}\nguest = \"/themes\"\nmode = \"ro\"\n",
         p(machine.themes)
     );
+
+    if let Some(zsh) = machine.zsh {
+        task_head(
+            &mut out,
+            "zsh_compdump",
+            "Keep zsh's completion dump fresh so compinit -C need not scan $fpath at start-up.",
+        );
+        let mut args = vec![q("/cache/zcompdump"), q(&zsh.version)];
+        args.extend(zsh.dirs.iter().map(|dir| q(&dir.display().to_string())));
+        let _ = write!(
+            out,
+            "# Arguments: the dump, zsh's version, then $fpath in order; each\n\
+             # directory is granted read-only at its own path.\n\
+             class = \"io\"\ntimeout_ms = 8000\nfuel = 20_000_000_000\nmemory_mb = 64\nargs = [\n    {},\n]\n",
+            args.join(",\n    ")
+        );
+        for dir in &zsh.dirs {
+            let shown = dir.display().to_string();
+            let _ = write!(
+                out,
+                "\n[[task.dir]]\nhost = {}\nguest = {}\nmode = \"ro\"\n",
+                p(dir),
+                q(&shown)
+            );
+        }
+        let _ = write!(
+            out,
+            "\n[[task.dir]]\nhost = {}\nguest = \"/cache\"\nmode = \"rw\"\n",
+            p(&dirs.state.join("cache/zsh"))
+        );
+    }
     out
 }
 
@@ -239,6 +273,10 @@ mod tests {
             components: &components,
             completion_dirs: &completion_dirs,
             startup_files: &startup_files,
+            zsh: Some(&ZshFpath {
+                version: "5.9".into(),
+                dirs: vec![PathBuf::from("/usr/share/zsh/functions/Completion")],
+            }),
             themes: &dirs.data.join("themes"),
         });
         // HOME is needed to expand `~`; the test process has one.
@@ -251,7 +289,8 @@ mod tests {
                 "completion_cache_scan",
                 "git_status",
                 "integrity_scan",
-                "theme_palette"
+                "theme_palette",
+                "zsh_compdump"
             ]
         );
         let scan = manifest.task("completion_cache_scan").unwrap();

@@ -1,0 +1,64 @@
+//! What the manifest offers a shell beyond result variables, found by the
+//! shipped tasks' ids: the tasks bound to the shell's repository, the zsh
+//! completion dump (`zsh_compdump`), the completion index
+//! (`completion_cache_scan`) and the integrity scan (`integrity_scan`)
+//! whose changes the prompt shows as an alert. Paths are the host paths
+//! the tasks' grants lead to.
+
+use std::path::PathBuf;
+
+use crate::manifest::{Access, Manifest};
+
+/// The task that writes the dump `compinit -C -d` loads.
+const ZSH_COMPDUMP: &str = "zsh_compdump";
+/// The task that writes `command<TAB>shell<TAB>path` lines.
+const COMPLETION_INDEX: &str = "completion_cache_scan";
+/// The task whose reported changes raise the prompt's alert.
+const INTEGRITY: &str = "integrity_scan";
+
+#[derive(Debug, Default)]
+pub struct Wiring {
+    /// Tasks run again after every command (`context = "repo"`).
+    pub bound: Vec<String>,
+    /// The dump `zsh_compdump` writes (its first argument).
+    pub zcompdump: Option<PathBuf>,
+    pub completion_index: Option<CompletionIndex>,
+    /// The integrity task's id, when the manifest has it.
+    pub integrity: Option<String>,
+}
+
+/// The completion index and how to read its paths on the host.
+#[derive(Debug)]
+pub struct CompletionIndex {
+    pub file: PathBuf,
+    /// Read-only grants of the scan, guest path to host path: the index
+    /// names definitions by their guest paths.
+    pub roots: Vec<(String, PathBuf)>,
+}
+
+impl Wiring {
+    pub fn of(manifest: &Manifest) -> Wiring {
+        let task = |id: &str| manifest.task(id);
+        Wiring {
+            bound: manifest
+                .tasks
+                .iter()
+                .filter(|task| task.context.is_some())
+                .map(|task| task.id.to_string())
+                .collect(),
+            zcompdump: task(ZSH_COMPDUMP).and_then(|task| task.host_path_of(task.args.first()?)),
+            completion_index: task(COMPLETION_INDEX).and_then(|task| {
+                Some(CompletionIndex {
+                    file: task.host_path_of(task.args.last()?)?,
+                    roots: task
+                        .dirs
+                        .iter()
+                        .filter(|dir| dir.mode == Access::Ro)
+                        .map(|dir| (dir.guest.clone(), dir.host_path.clone()))
+                        .collect(),
+                })
+            }),
+            integrity: task(INTEGRITY).map(|task| task.id.to_string()),
+        }
+    }
+}
