@@ -34,6 +34,7 @@
 //! costs a few positioned reads of its pack (see `pack.rs`).
 
 mod action;
+mod cache_tree;
 mod counts;
 mod error;
 mod head;

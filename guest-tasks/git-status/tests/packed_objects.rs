@@ -153,3 +153,19 @@ fn cache_tree_invalidated_along_one_path() {
     assert_eq!(s.counts.unwrap().staged, 2);
     assert_eq!(s.counts.unwrap().untracked, 1);
 }
+
+#[test]
+fn valid_cache_tree_of_another_commit() {
+    let scratch = Scratch::new();
+    let repo = packed_history(&scratch);
+    repo.write("src/many/file35.rs", "fn committed() {}\n");
+    repo.write("docs/added.md", "added\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "to be undone"]);
+    // The index keeps the cache tree of the undone commit, valid throughout
+    // but differing from `HEAD` along two paths.
+    repo.git(&["reset", "-q", "--soft", "HEAD~1"]);
+    assert!(has_cache_tree(&repo));
+    let s = repo.assert_matches_git(None);
+    assert_eq!(s.counts.unwrap().staged, 2);
+}
