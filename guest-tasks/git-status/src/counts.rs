@@ -3,7 +3,8 @@
 //!
 //! gix does the work: the `HEAD`-to-index diff (see `staged.rs`), an
 //! index-to-worktree check that trusts unchanged, non-racy stat data and
-//! hashes only the rest, and a directory walk honouring every `.gitignore`
+//! hashes only the rest (entries already proven unchanged by `uptodate.rs`
+//! are skipped), and a directory walk honouring every `.gitignore`
 //! and `info/exclude`. This module only tallies per path.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use gix::status::plumbing::index_as_worktree_with_renames::{Entry, Summary, Visi
 
 use crate::objects::Objects;
 use crate::submodule::HeadMoved;
-use crate::{Counts, Error, Observer, Options, staged};
+use crate::{Counts, Error, Observer, Options, staged, uptodate};
 
 /// What a path's porcelain line would say.
 #[derive(Default, Clone, Copy)]
@@ -95,8 +96,9 @@ fn unstaged(
         lines,
         untracked: 0,
     };
+    let index = uptodate::mark(repo, index)?;
     repo.index_worktree_status(
-        index,
+        &index,
         None::<&BStr>,
         &mut tally,
         FastEq,

@@ -48,7 +48,9 @@ mod staged;
 mod stash;
 mod status;
 mod submodule;
+mod tracked_stat;
 mod upstream;
+mod uptodate;
 
 #[cfg(target_family = "wasm")]
 mod component;
