@@ -48,8 +48,13 @@ pub fn count(
         lines.entry(path).or_default().staged = true;
     }
 
+    obs.segment_start("stat_tracked");
+    let marked = uptodate::mark(repo, index);
+    obs.segment_end("stat_tracked");
+    let marked = marked?;
+
     obs.segment_start("walk_worktree");
-    let untracked = unstaged(repo, index, options, &mut lines);
+    let untracked = unstaged(repo, &marked, options, &mut lines);
     obs.segment_end("walk_worktree");
     let untracked = untracked?;
 
@@ -69,6 +74,8 @@ pub fn count(
 }
 
 /// Records index-to-worktree changes in `lines`; returns the untracked count.
+///
+/// `index` has the entries `uptodate::mark` proved unchanged flagged.
 fn unstaged(
     repo: &gix::Repository,
     index: &gix::index::State,
@@ -96,9 +103,8 @@ fn unstaged(
         lines,
         untracked: 0,
     };
-    let index = uptodate::mark(repo, index)?;
     repo.index_worktree_status(
-        &index,
+        index,
         None::<&BStr>,
         &mut tally,
         FastEq,
