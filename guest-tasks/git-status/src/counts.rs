@@ -3,7 +3,8 @@
 //!
 //! gix does the work: the `HEAD`-to-index diff (see `staged.rs`), an
 //! index-to-worktree check that trusts unchanged, non-racy stat data and
-//! hashes only the rest, and a directory walk honouring every `.gitignore`
+//! hashes only the rest (entries already proven unchanged by `uptodate.rs`
+//! are skipped), and a directory walk honouring every `.gitignore`
 //! and `info/exclude`. This module only tallies per path.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use gix::status::plumbing::index_as_worktree_with_renames::{Entry, Summary, Visi
 
 use crate::objects::Objects;
 use crate::submodule::HeadMoved;
-use crate::{Counts, Error, Observer, Options, staged};
+use crate::{Counts, Error, Observer, Options, staged, uptodate};
 
 /// What a path's porcelain line would say.
 #[derive(Default, Clone, Copy)]
@@ -47,8 +48,13 @@ pub fn count(
         lines.entry(path).or_default().staged = true;
     }
 
+    obs.segment_start("stat_tracked");
+    let marked = uptodate::mark(repo, index);
+    obs.segment_end("stat_tracked");
+    let marked = marked?;
+
     obs.segment_start("walk_worktree");
-    let untracked = unstaged(repo, index, options, &mut lines);
+    let untracked = unstaged(repo, &marked, options, &mut lines);
     obs.segment_end("walk_worktree");
     let untracked = untracked?;
 
@@ -68,6 +74,8 @@ pub fn count(
 }
 
 /// Records index-to-worktree changes in `lines`; returns the untracked count.
+///
+/// `index` has the entries `uptodate::mark` proved unchanged flagged.
 fn unstaged(
     repo: &gix::Repository,
     index: &gix::index::State,

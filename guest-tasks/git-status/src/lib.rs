@@ -30,10 +30,11 @@
 //! split indexes are refused and `objects/info/alternates` is not followed.
 //! Inside the component (`Options::limited_metadata`) a file is hashed only
 //! when its mtime second or size changed, and executable-bit changes are not
-//! seen. Objects are read, not mapped (see `objects.rs`): the first packed
-//! object costs reading its whole pack.
+//! seen. Objects are read, not mapped (see `objects.rs`): a packed object
+//! costs a few positioned reads of its pack (see `pack.rs`).
 
 mod action;
+mod cache_tree;
 mod counts;
 mod error;
 mod head;
@@ -42,11 +43,14 @@ mod objects;
 mod observer;
 mod open;
 mod options;
+mod pack;
 mod staged;
 mod stash;
 mod status;
 mod submodule;
+mod tracked_stat;
 mod upstream;
+mod uptodate;
 
 #[cfg(target_family = "wasm")]
 mod component;

@@ -4,20 +4,19 @@
 //! and packs through `memmap2`, which on `wasm32-wasip2` is a stub that
 //! fails with `Unsupported` (WASI has no `mmap`). The decoders underneath are
 //! generic over any byte buffer, so this store reads the same files into
-//! memory and hands them to gix-pack and gix-zlib; nothing git-specific is
-//! decoded here. Used on every target, so the tests exercise what ships.
+//! memory and hands them to gix-pack and gix-zlib. Used on every target, so the tests exercise what ships.
 //!
-//! Costs: a pack's `.idx` is read when the first object is not loose, and a
-//! `.pack` only when an object is found in it, whole (memory grows by its
-//! size). `objects/info/alternates` is not followed.
+//! Costs: a pack's `.idx` is read whole when the first object is not loose;
+//! from a `.pack`, only the entries of the objects asked for and their delta
+//! bases (see `pack.rs`). `objects/info/alternates` is not followed.
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use gix::hash::{Kind as HashKind, ObjectId, oid};
 use gix::objs::{Data, Header, Kind};
-use gix_pack::cache::Never;
-use gix_pack::data::decode::entry::ResolvedBase;
+
+use crate::pack::Pack;
 
 type Result<T> = gix::Result<T>;
 
@@ -26,12 +25,6 @@ pub struct Objects {
     dir: PathBuf,
     hash: HashKind,
     packs: OnceCell<Vec<Pack>>,
-}
-
-struct Pack {
-    index: gix_pack::index::File<Vec<u8>>,
-    data_path: PathBuf,
-    data: OnceCell<gix_pack::data::File<Vec<u8>>>,
 }
 
 impl Objects {
@@ -107,55 +100,20 @@ impl Objects {
             }
         }
         idx_paths.sort();
-        let mut packs = Vec::with_capacity(idx_paths.len());
-        for idx_path in idx_paths {
-            let bytes = std::fs::read(&idx_path).map_err(|err| io_error(&idx_path, err))?;
-            let data_path = idx_path.with_extension("pack");
-            let index = gix_pack::index::File::from_data(bytes, idx_path, self.hash)?;
-            packs.push(Pack {
-                index,
-                data_path,
-                data: OnceCell::new(),
-            });
-        }
-        Ok(packs)
+        idx_paths
+            .iter()
+            .map(|path| Pack::open(path, self.hash))
+            .collect()
     }
 
     /// Fills `out` with packed object `id`, resolving deltas within its pack.
     fn read_packed(&self, id: &oid, out: &mut Vec<u8>) -> Result<Option<Kind>> {
         for pack in self.packs()? {
-            let Some(index) = pack.index.lookup(id) else {
-                continue;
-            };
-            let data = pack.data()?;
-            let entry = data.entry(pack.index.pack_offset_at_index(index))?;
-            let resolve_in_pack = |base: &oid, _: &mut Vec<u8>| -> Result<Option<ResolvedBase>> {
-                pack.index
-                    .lookup(base)
-                    .map(|i| {
-                        data.entry(pack.index.pack_offset_at_index(i))
-                            .map(ResolvedBase::InPack)
-                    })
-                    .transpose()
-            };
-            let mut inflate = gix_zlib::Inflate::default();
-            let outcome =
-                data.decode_entry(entry, out, &mut inflate, &resolve_in_pack, &mut Never)?;
-            return Ok(Some(outcome.kind));
+            if let Some(kind) = pack.find(id, out)? {
+                return Ok(Some(kind));
+            }
         }
         Ok(None)
-    }
-}
-
-impl Pack {
-    fn data(&self) -> Result<&gix_pack::data::File<Vec<u8>>> {
-        if let Some(data) = self.data.get() {
-            return Ok(data);
-        }
-        let path = &self.data_path;
-        let bytes = std::fs::read(path).map_err(|err| io_error(path, err))?;
-        let file = gix_pack::data::File::from_data(bytes, path.clone(), self.index.object_hash())?;
-        Ok(self.data.get_or_init(|| file))
     }
 }
 
@@ -193,12 +151,12 @@ pub fn commit_tree(objects: &Objects, id: &oid) -> Result<ObjectId> {
     commit.tree_id()
 }
 
-fn io_error(path: &Path, err: std::io::Error) -> gix::Error {
+pub(crate) fn io_error(path: &Path, err: std::io::Error) -> gix::Error {
     let err = std::io::Error::new(err.kind(), format!("{}: {err}", path.display()));
     gix::Error::from_error(err)
 }
 
-fn corrupt(path: &Path, what: &str) -> gix::Error {
+pub(crate) fn corrupt(path: &Path, what: &str) -> gix::Error {
     io_error(
         path,
         std::io::Error::new(std::io::ErrorKind::InvalidData, what),

@@ -2,13 +2,15 @@
 //!
 //! gix-diff compares an index built from the tree with the real one, with
 //! git's rename detection (`diff.renames`, on by default), so a staged
-//! rename is one path as in `git status`. The umbrella's
-//! `Repository::tree_index_status` does the same through the memory-mapped
-//! object store, so this drives gix-diff with [`Objects`] instead.
+//! rename is one path as in `git status`. Both sides are first narrowed
+//! to what the index's cache tree cannot vouch for (see `cache_tree.rs`).
+//! The umbrella's `Repository::tree_index_status` does the same through the
+//! memory-mapped object store, so this drives gix-diff with [`Objects`].
 
 use gix::bstr::BString;
 
 use crate::Error;
+use crate::cache_tree;
 use crate::objects::{self, Objects};
 
 /// Paths whose index entry differs from `HEAD` (the destination for renames).
@@ -21,17 +23,23 @@ pub fn paths(
     index: &gix::index::State,
 ) -> Result<Vec<BString>, Error> {
     let failed = Error::failed("comparing HEAD with the index");
-    let tree_index = match head {
+    let narrowed = match head {
         Some(commit) => {
             let tree = objects::commit_tree(objects, &commit)
                 .map_err(Error::failed("reading HEAD's tree"))?;
-            if cache_tree_is(index, &tree) {
+            let narrowed = cache_tree::narrow(objects, &tree, index)
+                .map_err(Error::failed("reading HEAD's tree"))?;
+            if narrowed.head.entries().is_empty() && narrowed.index.entries().is_empty() {
                 return Ok(Vec::new());
             }
-            gix::index::State::from_tree(&tree, objects, Default::default())
-                .map_err(Error::failed("reading HEAD's tree"))?
+            Some(narrowed)
         }
-        None => gix::index::State::new(repo.object_hash()),
+        None => None,
+    };
+    let unborn = gix::index::State::new(repo.object_hash());
+    let (tree_index, index) = match &narrowed {
+        Some(narrowed) => (&narrowed.head, &narrowed.index),
+        None => (&unborn, index),
     };
 
     let config = repo.config_snapshot();
@@ -52,7 +60,7 @@ pub fn paths(
 
     let mut paths = Vec::new();
     gix::diff::index(
-        &tree_index,
+        tree_index,
         index,
         |change| {
             paths.push(change.location().to_owned());
@@ -72,17 +80,6 @@ pub fn paths(
     )
     .map_err(failed)?;
     Ok(paths)
-}
-
-/// Whether the index's cache-tree extension says its entries make up exactly
-/// `tree`: then nothing is staged, and reading every tree object of `HEAD`
-/// (thousands of files in a large repository) is skipped, as git's own
-/// tree walk skips subtrees whose cache-tree entry matches. git invalidates
-/// the entry (`num_entries` = -1) for every path it stages or conflicts.
-fn cache_tree_is(index: &gix::index::State, tree: &gix::oid) -> bool {
-    index
-        .tree()
-        .is_some_and(|root| root.num_entries.is_some() && root.id == tree)
 }
 
 /// The blob cache gix-diff needs to compare rename candidates by similarity.
