@@ -20,6 +20,7 @@ mod properties;
 mod reliability;
 mod repo_context;
 mod report;
+mod shell_setup;
 mod shells;
 mod signals;
 mod ui;

