@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use corral_test_artifacts::CORRAL_PROBE;
 
+#[path = "ratios/completion.rs"]
+mod completion;
 #[path = "ratios/languages.rs"]
 mod languages;
 #[path = "ratios/workloads.rs"]
@@ -111,6 +113,9 @@ fn main() {
     table.push(workloads::large_manifest(&bench));
     table.push(workloads::detach(&bench, &one));
     if let Some(row) = shell_startup(&bench, &one) {
+        table.push(row);
+    }
+    if let Some(row) = completion::zsh_compinit(&bench) {
         table.push(row);
     }
 
