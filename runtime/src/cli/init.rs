@@ -79,7 +79,7 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
     }
     let snippet = dirs.config.join("init.zsh");
     out.push_str(&format!(
-        "state: {}\nnext: corral shell-init zsh --manifest {} > {}\n      and add `source {}` to ~/.zshrc (or the same for bash, fish)\n",
+        "state: {}\nnext: corral shell-init zsh --manifest {} > {}\n      and add `source {}` to ~/.zshrc, then call corral_compinit instead of compinit (or the same for bash, fish)\n",
         escape(&dirs.state.display().to_string()),
         escape(&manifest_path.display().to_string()),
         escape(&snippet.display().to_string()),
