@@ -5,12 +5,12 @@
 //! zsh and bash in tmux following the shell from repository to repository.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::git::{git, porcelain, repo};
 use crate::support::{Fixture, artifacts, parse_lines};
-use crate::terminal::{Tmux, available, eventually, shell_quote};
+use crate::terminal::{available, eventually, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -186,6 +186,18 @@ fn runs_that_pile_up_coalesce_into_one_rerun() {
     );
 }
 
+/// Repositories A (`alpha-branch`) and B (`beta-branch`). The component is
+/// compiled once, in a third repository, so that results in A and B can
+/// only come from the shell's runs.
+fn two_repositories(fixture: &Fixture) -> (PathBuf, PathBuf) {
+    let alpha = repo(fixture.path(), "alpha", "alpha-branch");
+    let beta = repo(fixture.path(), "beta", "beta-branch");
+    let warm = repo(fixture.path(), "warm", "warm-branch");
+    let run = corral_in(fixture, &warm, &["run", "--quiet"]);
+    assert!(run.status.success(), "{}", events(&run));
+    (alpha, beta)
+}
+
 /// A prompt that shows the branch and unstaged count of the bound result:
 /// `$seg`, set by `_seg` after corral's hook has read the results.
 const SEGMENT_FUNCTION: &str = r#"_seg() {
@@ -208,16 +220,7 @@ fn prompt_follows_the_shell(shell: &str) {
     }
     let fixture = Fixture::new();
     bound_manifest(&fixture);
-    let alpha = repo(fixture.path(), "alpha", "alpha-branch");
-    let beta = repo(fixture.path(), "beta", "beta-branch");
-    // Compile the component once, in a third repository, so results in A
-    // and B can only come from the shell's runs.
-    let warm = repo(fixture.path(), "warm", "warm-branch");
-    assert!(
-        corral_in(&fixture, &warm, &["run", "--quiet"])
-            .status
-            .success()
-    );
+    let (alpha, beta) = two_repositories(&fixture);
 
     let snippet = fixture.corral(&["shell-init", shell]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
@@ -238,29 +241,7 @@ fn prompt_follows_the_shell(shell: &str) {
         ),
     };
     let rc_path = fixture.write(rc_name, rc);
-    let home = fixture.path().display().to_string();
-    let cache = crate::support::shared_cache_dir().display().to_string();
-    let command = match shell {
-        "zsh" => "zsh -i".to_string(),
-        _ => format!(
-            "bash --rcfile {} -i",
-            shell_quote(&rc_path.display().to_string())
-        ),
-    };
-    let tmux = Tmux::start(
-        fixture.path(),
-        &command,
-        &[
-            ("HOME", &home),
-            ("ZDOTDIR", &home),
-            ("PATH", "/usr/bin:/bin"),
-            ("TERM", "xterm"),
-            ("CORRAL_CACHE_DIR", &cache),
-        ],
-    );
-    tmux.wait_for(LIMIT, "the first prompt", |screen| {
-        screen.contains("READY>")
-    });
+    let tmux = interactive_shell(fixture.path(), shell, &rc_path, LIMIT);
 
     // Each step types a command, then presses Enter until the newest
     // prompt shows `want`; every prompt drawn after the command must pass
@@ -318,14 +299,7 @@ fn fish_shows_only_the_status_of_the_repository_it_is_in() {
     }
     let fixture = Fixture::new();
     bound_manifest(&fixture);
-    let alpha = repo(fixture.path(), "alpha", "alpha-branch");
-    let beta = repo(fixture.path(), "beta", "beta-branch");
-    let warm = repo(fixture.path(), "warm", "warm-branch");
-    assert!(
-        corral_in(&fixture, &warm, &["run", "--quiet"])
-            .status
-            .success()
-    );
+    let (alpha, beta) = two_repositories(&fixture);
     let snippet = fixture.corral(&["shell-init", "fish"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let snippet_path = fixture.write("corral.fish", &snippet.stdout);

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::{Fixture, artifacts};
-use crate::terminal::{Tmux, available, shell_quote};
+use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -121,30 +121,7 @@ fn zsh_compdump_defines_what_compinit_defines_from_the_same_fpath() {
 fn shell_in_tmux(fixture: &Fixture, shell: &str, rc: &str) -> Tmux {
     let rc_name = if shell == "zsh" { ".zshrc" } else { "bashrc" };
     let rc_path = fixture.write(rc_name, rc);
-    let home = fixture.path().display().to_string();
-    let cache = crate::support::shared_cache_dir().display().to_string();
-    let command = match shell {
-        "zsh" => "zsh -i".to_string(),
-        _ => format!(
-            "bash --rcfile {} -i",
-            shell_quote(&rc_path.display().to_string())
-        ),
-    };
-    let tmux = Tmux::start(
-        fixture.path(),
-        &command,
-        &[
-            ("HOME", &home),
-            ("ZDOTDIR", &home),
-            ("PATH", "/usr/bin:/bin"),
-            ("TERM", "xterm"),
-            ("CORRAL_CACHE_DIR", &cache),
-        ],
-    );
-    tmux.wait_for(LIMIT, "the first prompt", |screen| {
-        screen.contains("READY>")
-    });
-    tmux
+    interactive_shell(fixture.path(), shell, &rc_path, LIMIT)
 }
 
 fn snippet(fixture: &Fixture, shell: &str) -> String {

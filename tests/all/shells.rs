@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::support::{Fixture, probe_task};
-use crate::terminal::{Tmux, available, eventually, shell_quote};
+use crate::terminal::{available, eventually, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -30,29 +30,8 @@ fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path,
     let marker = fixture.path().join("prompt-drawn");
     fixture.write(rc_name, rc_body(&snippet_path, &marker));
 
-    let home = fixture.path().display().to_string();
-    let cache = crate::support::shared_cache_dir().display().to_string();
-    let command = match shell {
-        "zsh" => "zsh -i".to_string(),
-        _ => format!(
-            "bash --rcfile {} -i",
-            shell_quote(&fixture.path().join(rc_name).display().to_string())
-        ),
-    };
-    let tmux = Tmux::start(
-        fixture.path(),
-        &command,
-        &[
-            ("HOME", &home),
-            ("ZDOTDIR", &home),
-            ("PATH", "/usr/bin:/bin"),
-            ("TERM", "xterm"),
-            ("CORRAL_CACHE_DIR", &cache),
-        ],
-    );
-    tmux.wait_for(LIMIT, "the first prompt", |screen| {
-        screen.contains("READY>")
-    });
+    let rc = fixture.path().join(rc_name);
+    let tmux = interactive_shell(fixture.path(), shell, &rc, LIMIT);
 
     let events = fixture.path().join(".corral/last-run.events");
     eventually(LIMIT, "the detached run to finish", || {

@@ -111,6 +111,37 @@ impl Drop for Tmux {
     }
 }
 
+/// Starts an interactive `shell` (`zsh` or `bash`) in tmux with `home` as
+/// its home, start-up file `rc` (for zsh, `home/.zshrc`), a clean
+/// environment and the tests' component cache, and waits for a prompt
+/// that says `READY>`.
+pub fn interactive_shell(home: &Path, shell: &str, rc: &Path, limit: Duration) -> Tmux {
+    let command = match shell {
+        "zsh" => "zsh -i".to_string(),
+        _ => format!(
+            "bash --rcfile {} -i",
+            shell_quote(&rc.display().to_string())
+        ),
+    };
+    let home_text = home.display().to_string();
+    let cache = crate::support::shared_cache_dir().display().to_string();
+    let tmux = Tmux::start(
+        home,
+        &command,
+        &[
+            ("HOME", &home_text),
+            ("ZDOTDIR", &home_text),
+            ("PATH", "/usr/bin:/bin"),
+            ("TERM", "xterm"),
+            ("CORRAL_CACHE_DIR", &cache),
+        ],
+    );
+    tmux.wait_for(limit, "the first prompt", |screen| {
+        screen.contains("READY>")
+    });
+    tmux
+}
+
 pub fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }

@@ -31,7 +31,10 @@ pub fn zsh_compinit(bench: &Bench) -> Option<Row> {
     let mut manifest = format!(
         "version = 1\n[runtime]\nstate_dir = {:?}\n[[task]]\nid = \"zsh_compdump\"\nrationale = \"benchmark\"\ncomponent = {ZSH_COMPDUMP:?}\ntimeout_ms = 1500\nfuel = 20_000_000_000\nargs = [{}]\n",
         dir.join("state"),
-        args.iter().map(|arg| format!("{arg:?}")).collect::<Vec<_>>().join(", ")
+        args.iter()
+            .map(|arg| format!("{arg:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for dir in &fpath {
         manifest.push_str(&format!(
