@@ -242,6 +242,7 @@ mod tests {
             "git_status",
             "integrity_scan",
             "theme_palette",
+            "zsh_compdump",
         ]
         .into_iter()
         .map(|name| Installed {
