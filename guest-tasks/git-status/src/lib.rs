@@ -44,6 +44,7 @@ mod observer;
 mod open;
 mod options;
 mod pack;
+mod read_error;
 mod staged;
 mod stash;
 mod status;

@@ -11,12 +11,13 @@
 //! bases (see `pack.rs`). `objects/info/alternates` is not followed.
 
 use std::cell::OnceCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gix::hash::{Kind as HashKind, ObjectId, oid};
 use gix::objs::{Data, Header, Kind};
 
 use crate::pack::Pack;
+use crate::read_error::{corrupt, io_error};
 
 type Result<T> = gix::Result<T>;
 
@@ -149,16 +150,4 @@ pub fn commit_tree(objects: &Objects, id: &oid) -> Result<ObjectId> {
     let mut buf = Vec::new();
     let mut commit = objects.find_commit_iter(id, &mut buf)?;
     commit.tree_id()
-}
-
-pub(crate) fn io_error(path: &Path, err: std::io::Error) -> gix::Error {
-    let err = std::io::Error::new(err.kind(), format!("{}: {err}", path.display()));
-    gix::Error::from_error(err)
-}
-
-pub(crate) fn corrupt(path: &Path, what: &str) -> gix::Error {
-    io_error(
-        path,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, what),
-    )
 }

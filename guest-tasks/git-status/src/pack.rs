@@ -17,7 +17,7 @@ use gix::hash::{Kind as HashKind, oid};
 use gix::objs::Kind;
 use gix_pack::data::entry::Header;
 
-use crate::objects::{corrupt, io_error};
+use crate::read_error::{corrupt, io_error};
 
 type Result<T> = gix::Result<T>;
 
