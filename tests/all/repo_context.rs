@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::git::{git, porcelain, repo};
@@ -125,6 +126,37 @@ fn outside_any_repository_the_task_is_skipped() {
     assert!(!text.contains("async_task_git_status_start"), "{text}");
     let result = corral_in(&fixture, &plain, &["result", "git_status"]);
     assert_eq!(result.status.code(), Some(1));
+}
+
+/// A shell whose directory was deleted still gets its prompt-time run: the
+/// bound task is skipped, not the run failed.
+#[test]
+fn a_deleted_current_directory_skips_the_task() {
+    let fixture = Fixture::new();
+    bound_manifest(&fixture);
+    let gone = fixture.mkdir("gone");
+    let manifest = fixture.path().join("manifest.toml");
+    let mut command = fixture.command(&[]);
+    command.current_dir(&gone).env("PWD", &gone);
+    let output = Command::new("sh")
+        .args([
+            "-c",
+            "rmdir \"$PWD\" && exec \"$0\" --manifest \"$1\" run --quiet",
+        ])
+        .arg(env!("CARGO_BIN_EXE_corral"))
+        .arg(&manifest)
+        .current_dir(&gone)
+        .env("PWD", &gone)
+        .envs(
+            command
+                .get_envs()
+                .filter_map(|(key, value)| Some((key, value?))),
+        )
+        .output()
+        .unwrap();
+    let text = events(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("reason=no_repo"), "{text}");
 }
 
 /// Ten runs asked for while one holds the repository's task: each skips at

@@ -51,10 +51,10 @@ pub fn bench(manifest_path: &Path, args: &BenchArgs) -> Result<Exit, CliError> {
     let controls = Controls::from_env(|name| std::env::var(name).ok()).map_err(CliError::Usage)?;
     let policy = policy_with(&manifest.perf, args.samples)?;
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
-    let here = super::run::working_directory()?;
+    let here = super::run::working_directory();
     let plan = || {
         Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())
-            .map(|plan| plan.bind_context(&here))
+            .map(|plan| plan.bind_context(here.as_deref()))
     };
     let tasks = plan()?.start;
     manifest.check_files(&tasks)?;

@@ -26,14 +26,17 @@ pub fn result(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
         )));
     };
     if bound {
-        let here = shell_directory()
-            .map_err(|error| CliError::internal("cannot read the current directory", error))?;
-        let repo = Repo::containing(&here).map(|repo| repo.work_tree);
+        let here = shell_directory().ok();
+        let repo = here
+            .as_deref()
+            .and_then(Repo::containing)
+            .map(|repo| repo.work_tree);
         if repo.is_none() || stored.repo != repo {
-            let wanted = repo.map_or_else(
-                || format!("{} is in no git repository", here.display()),
-                |repo| format!("the current repository is {}", repo.display()),
-            );
+            let wanted = match (&repo, &here) {
+                (Some(repo), _) => format!("the current repository is {}", repo.display()),
+                (None, Some(here)) => format!("{} is in no git repository", here.display()),
+                (None, None) => "the current directory cannot be read".to_string(),
+            };
             let stored_for = stored.repo.map_or_else(
                 || "no repository".to_string(),
                 |repo| repo.display().to_string(),

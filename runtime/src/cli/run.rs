@@ -93,7 +93,7 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
         build::build(&manifest, &args.only)?;
     }
     let plan = Plan::new(&manifest, &args.only, |name| std::env::var(name).ok())?
-        .bind_context(&working_directory()?);
+        .bind_context(working_directory().as_deref());
     if runs_tasks {
         manifest.check_files(&plan.start)?;
         let policy = Policy {
@@ -223,10 +223,12 @@ fn run_plan(
     })
 }
 
-/// The directory `context = "repo"` tasks are bound by (the shell's).
-pub(super) fn working_directory() -> Result<std::path::PathBuf, CliError> {
+/// The directory `context = "repo"` tasks are bound by (the shell's);
+/// `None` when it cannot be read, as after it was deleted.
+pub(super) fn working_directory() -> Option<std::path::PathBuf> {
     shell_directory()
-        .map_err(|error| CliError::internal("cannot read the current directory", error))
+        .inspect_err(|error| tracing::debug!(%error, "cannot read the current directory"))
+        .ok()
 }
 
 /// Starts, detached, the one more run of each task that other runs asked

@@ -64,13 +64,14 @@ impl Plan {
     }
 
     /// Binds every `context = "repo"` task to the repository containing
-    /// `dir`, or skips it when there is none: the work tree becomes the
-    /// task's first argument and read-only grants at their own paths.
-    pub fn bind_context(mut self, dir: &Path) -> Plan {
+    /// `dir`, or skips it when there is none (or no readable directory, as
+    /// for a shell in a deleted one): the work tree becomes the task's
+    /// first argument and read-only grants at their own paths.
+    pub fn bind_context(mut self, dir: Option<&Path>) -> Plan {
         if !self.start.iter().any(|task| task.context.is_some()) {
             return self;
         }
-        let repo = Repo::containing(dir);
+        let repo = dir.and_then(Repo::containing);
         for task in std::mem::take(&mut self.start) {
             match (task.context, &repo) {
                 (None, _) => self.start.push(task),
