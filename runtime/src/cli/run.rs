@@ -212,7 +212,7 @@ fn run_plan(
         events,
     )?;
     if signal.is_none() {
-        start_reruns(manifest, &outcome.reruns);
+        start_reruns(manifest, &outcome.reruns, args);
     }
     let summary = &outcome.summary;
     Ok(match signal {
@@ -234,7 +234,9 @@ pub(super) fn working_directory() -> Option<std::path::PathBuf> {
 /// Starts, detached, the one more run of each task that other runs asked
 /// for while this one held it (see `run::task_lock`); it writes its own
 /// events file like any detached run.
-fn start_reruns(manifest: &Manifest, ids: &[String]) {
+/// The rerun keeps this run's policy (`--locked`, `--require-ack`) and
+/// concurrency cap.
+fn start_reruns(manifest: &Manifest, ids: &[String], args: &RunArgs) {
     if ids.is_empty() {
         return;
     }
@@ -243,6 +245,17 @@ fn start_reruns(manifest: &Manifest, ids: &[String]) {
         .map(OsString::from)
         .collect();
     command_line.push(manifest.path.clone().into_os_string());
+    for (flag, on) in [
+        ("--locked", args.locked),
+        ("--require-ack", args.require_ack),
+    ] {
+        if on {
+            command_line.push(flag.into());
+        }
+    }
+    if let Some(cap) = args.max_concurrency {
+        command_line.extend([OsString::from("--max-concurrency"), cap.to_string().into()]);
+    }
     for id in ids {
         command_line.extend([OsString::from("--only"), OsString::from(id)]);
     }

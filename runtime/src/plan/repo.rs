@@ -30,13 +30,19 @@ impl Repo {
             current_dir: Some(dir),
             ..Default::default()
         };
-        let (found, _trust) = match gix_discover::upwards_opts(dir, options) {
+        let (found, trust) = match gix_discover::upwards_opts(dir, options) {
             Ok(found) => found,
             Err(error) => {
                 tracing::debug!(dir = %dir.display(), %error, "no repository");
                 return None;
             }
         };
+        // Another user's repository is refused, as git's safe.directory
+        // check refuses it: its owner chooses what it points the task at.
+        if trust != gix_sec::Trust::Full {
+            tracing::debug!(dir = %dir.display(), "repository not owned by this user");
+            return None;
+        }
         let (work_tree, git_dir) = match found {
             Found::WorkTree(work_tree) => {
                 let git_dir = work_tree.join(gix_discover::DOT_GIT_DIR);
@@ -50,12 +56,22 @@ impl Repo {
             return None;
         }
         // A linked worktree's objects, refs and config live in the common
-        // directory its `commondir` file names.
+        // directory its `commondir` file names; it is believed only where
+        // git puts linked worktrees' directories, `<common>/worktrees/<name>`,
+        // so a repository cannot name any directory to be granted.
+        let git_dir = git_dir.canonicalize().ok()?;
         let common = match gix_discover::path::from_plain_file(&git_dir.join("commondir")) {
-            Some(Ok(relative)) => git_dir.join(relative),
+            Some(Ok(relative)) => {
+                let common = git_dir.join(relative).canonicalize().ok()?;
+                let expected = git_dir.parent()?;
+                if expected.file_name()? != "worktrees" || expected.parent()? != common {
+                    tracing::debug!(git_dir = %git_dir.display(), "commondir outside the worktrees layout");
+                    return None;
+                }
+                common
+            }
             _ => git_dir,
         };
-        let common = common.canonicalize().ok()?;
         let physical_top = work_tree.canonicalize().ok()?;
         let mut outside = Vec::new();
         if !common.starts_with(&physical_top) {
@@ -141,5 +157,24 @@ mod tests {
         let repo = Repo::containing(&linked).expect("a linked worktree");
         assert_eq!(repo.work_tree, linked);
         assert_eq!(repo.outside, [main.join(".git").canonicalize().unwrap()]);
+    }
+
+    #[test]
+    fn a_commondir_outside_the_worktrees_layout_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let other = root.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        git(&other, &["init", "-q"]);
+        let evil = root.path().join("evil");
+        std::fs::create_dir(&evil).unwrap();
+        git(&evil, &["init", "-q"]);
+        // A repository naming another one's git directory as its common
+        // directory would have it granted.
+        std::fs::write(
+            evil.join(".git/commondir"),
+            other.join(".git").to_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(Repo::containing(&evil), None);
     }
 }

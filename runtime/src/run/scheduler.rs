@@ -278,7 +278,12 @@ impl Scheduler {
     /// Whether a run that found `task` locked by this one asked for a
     /// rerun; called once the task's lock is dropped.
     fn rerun_requested(&self, task: &Task) -> bool {
-        if task.repo.is_none() || self.settings.mode != Mode::On {
+        // A cancelled run starts nothing more: the request stays for the
+        // next run of the task.
+        if task.repo.is_none()
+            || self.settings.mode != Mode::On
+            || self.settings.cancel.is_cancelled()
+        {
             return false;
         }
         self.locks

@@ -8,6 +8,7 @@
 declare -gA corral_results _corral_for
 _corral_bound=" @BOUND@ "
 _corral_started=0
+_corral_framework=
 _corral_repo=
 _corral_integrity=@INTEGRITY@
 corral_alert=
@@ -27,20 +28,21 @@ _corral_prompt() {
   for file in @RESULTS@/*; do
     [[ -f $file ]] || continue
     id=${file##*/}
-    IFS= read -r -d '' value < "$file"
+    IFS= read -r -d '' value < "$file" || true
     if [[ $_corral_bound != *" $id "* ]]; then
       corral_results[$id]=$value
     elif [[ -n $_corral_repo && $value == "repo=$_corral_repo"$'\n'* ]]; then
       corral_results[$id]=${value#*$'\n'}
       _corral_for[$id]=$_corral_repo
-    elif [[ ${_corral_for[$id]} != "$_corral_repo" || -z $_corral_repo ]]; then
+    elif [[ ${_corral_for[$id]-} != "$_corral_repo" || -z $_corral_repo ]]; then
       # Never another repository's status; this one's, even stale, is kept.
       corral_results[$id]=
       _corral_for[$id]=
     fi
   done
   if [[ -n $_corral_integrity ]]; then
-    local first=${corral_results[$_corral_integrity]%%$'\n'*}
+    local first=${corral_results[$_corral_integrity]-}
+    first=${first%%$'\n'*}
     if [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
       corral_alert="corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
     else

@@ -10,16 +10,18 @@ set -g _corral_bound @BOUND@
 set -g _corral_integrity @INTEGRITY@
 set -g corral_alert
 # The work tree containing $PWD, found as git finds it; builtins only.
+# $PWD as spelled first, then resolved (`path resolve`, a builtin).
 function _corral_find_repo
-    set -l dir $PWD
-    while test -n "$dir"
-        if test -e $dir/.git
-            set -g _corral_repo $dir
-            return
+    for dir in $PWD (path resolve -- $PWD)
+        while test -n "$dir"
+            if test -e $dir/.git
+                set -g _corral_repo $dir
+                return
+            end
+            test "$dir" = /; and break
+            set dir (string replace -r '/[^/]*$' '' -- $dir)
+            test -z "$dir"; and set dir /
         end
-        test "$dir" = /; and break
-        set dir (string replace -r '/[^/]*$' '' -- $dir)
-        test -z "$dir"; and set dir /
     end
     set -g _corral_repo
 end

@@ -16,6 +16,7 @@ typeset -g _corral_integrity=@INTEGRITY@ corral_alert=
 # dump without scanning $fpath (`compinit -C`), or falls back to compinit.
 typeset -g corral_zcompdump=@ZCOMPDUMP@
 corral_compinit() {
+  emulate -L zsh
   autoload -Uz compinit
   if [[ -n $corral_zcompdump && -s $corral_zcompdump ]]; then
     compinit -C -d "$corral_zcompdump" "$@"
@@ -24,16 +25,22 @@ corral_compinit() {
   fi
 }
 # The work tree containing $PWD, found as git finds it, without a fork.
+# $PWD as spelled first, then resolved: a symlink into a repository's
+# subdirectory has no `.git` above its own spelling (corral resolves it too).
 _corral_find_repo() {
-  local dir=$PWD
-  while [[ -n $dir ]]; do
-    if [[ -e $dir/.git ]]; then _corral_repo=$dir; return; fi
-    [[ $dir == / ]] && break
-    dir=${dir:h}
+  emulate -L zsh
+  local dir
+  for dir in $PWD ${PWD:A}; do
+    while [[ -n $dir ]]; do
+      if [[ -e $dir/.git ]]; then _corral_repo=$dir; return; fi
+      [[ $dir == / ]] && break
+      dir=${dir:h}
+    done
   done
   _corral_repo=
 }
 _corral_start() {
+  emulate -L zsh
   # A dump newer than its compiled copy is compiled (a builtin), so the
   # next shell's compinit reads wordcode instead of parsing the dump.
   if [[ -n $corral_zcompdump && -s $corral_zcompdump &&
@@ -49,6 +56,8 @@ _corral_start() {
   fi
 }
 _corral_precmd() {
+  # The user's options (ksharrays, nounset, shwordsplit...) stay outside.
+  emulate -L zsh
   if (( ! ${+_corral_hooked} )); then
     typeset -g _corral_hooked=1
     zmodload -F zsh/mapfile p:mapfile 2>/dev/null
