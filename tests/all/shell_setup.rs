@@ -291,4 +291,15 @@ fn fish_sets_the_alert_while_watched_files_changed() {
         Some(0)
     );
     assert_eq!(alert(), "alert:");
+    // A scan that fails (here on a corrupted baseline) stores no result:
+    // the last clean one must not keep the prompt quiet.
+    let baseline = fixture.path().join(".corral/integrity/baseline.sha256");
+    std::fs::write(&baseline, "not a baseline\n").unwrap();
+    let failed = fixture.corral(&["run", "--quiet"]);
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    assert!(
+        alert().starts_with("alert:corral: integrity_scan is failing"),
+        "{}",
+        alert()
+    );
 }

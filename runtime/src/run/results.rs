@@ -16,6 +16,10 @@ use crate::fs::private_dir::PrivateDir;
 const RESULTS_DIR: &str = "results";
 const REPO_LINE: &str = "repo=";
 
+fn failure_name(id: &str) -> String {
+    format!("{id}.failed")
+}
+
 /// A task's last result, with the repository it was computed for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredResult {
@@ -79,6 +83,27 @@ impl ResultStore {
         }
         self.dir.replace(id, text.as_bytes())?;
         self.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Records that `id`'s last run failed, with one line saying how, in
+    /// `<id>.failed` (ids have no `.`, so it is no task's result).
+    pub fn record_failure(&self, id: &str, line: &str) -> io::Result<()> {
+        let name = failure_name(id);
+        let text = format!("{}\n", line.replace('\n', " "));
+        if self.dir.read(&name)?.as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        self.dir.replace(&name, text.as_bytes())?;
+        self.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Forgets an earlier failure of `id` once it has run to done.
+    pub fn clear_failure(&self, id: &str) -> io::Result<()> {
+        if self.dir.remove(&failure_name(id))? {
+            self.dirty.store(true, Ordering::Release);
+        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
+use crate::escape::escape;
 use crate::events::{BudgetCheck, Event, Events, FailReason, Failure, SkipCause, Summary};
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Access, Manifest, Task};
@@ -231,8 +232,7 @@ impl Scheduler {
         // Each join above is one terminal event; anything else is a task
         // that started and was never accounted for.
         summary.unterminated = starts.saturating_sub(summary.total);
-        if summary.done > 0
-            && this.settings.mode == Mode::On
+        if this.settings.mode == Mode::On
             && let Err(error) = this.results.sync()
         {
             tracing::error!(%error, "cannot make the stored results durable");
@@ -272,6 +272,27 @@ impl Scheduler {
                 tracing::warn!(task = %task.id, %error, "cannot take the task's lock");
                 Some(None)
             }
+        }
+    }
+
+    /// Keeps `<id>.failed` beside a task's result while its last run
+    /// failed: a failed run stores no result, and a check whose last
+    /// result was clean must not look clean while it is failing. A run
+    /// cancelled by a signal or the watchdog says nothing about the task.
+    fn record_failure(&self, task: &Task, failure: Option<&Failure>) {
+        if self.settings.mode != Mode::On || task.repo.is_some() {
+            return;
+        }
+        let recorded = match failure {
+            None => self.results.clear_failure(&task.id),
+            Some(failure) if failure.reason == FailReason::Cancelled => return,
+            Some(failure) => self.results.record_failure(
+                &task.id,
+                &format!("{} {}", failure.reason.as_str(), escape(&failure.message)),
+            ),
+        };
+        if let Err(error) = recorded {
+            tracing::warn!(task = %task.id, %error, "cannot record the task's failure");
         }
     }
 
@@ -354,6 +375,7 @@ impl Scheduler {
             Ok(completed) => self.store_result(&task, completed).await,
             Err(failure) => Err(failure),
         };
+        self.record_failure(&task, outcome.as_ref().err());
         self.mark_progress();
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let label = task.label.to_string();

@@ -28,6 +28,7 @@ _corral_prompt() {
   for file in @RESULTS@/*; do
     [[ -f $file ]] || continue
     id=${file##*/}
+    [[ $id == *.failed ]] && continue
     IFS= read -r -d '' value < "$file" || true
     if [[ $_corral_bound != *" $id "* ]]; then
       corral_results[$id]=$value
@@ -43,7 +44,10 @@ _corral_prompt() {
   if [[ -n $_corral_integrity ]]; then
     local first=${corral_results[$_corral_integrity]-}
     first=${first%%$'\n'*}
-    if [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
+    if [[ -e @RESULTS@/$_corral_integrity.failed ]]; then
+      # A failing check is no clean check: its last clean result is stale.
+      corral_alert="corral: $_corral_integrity is failing: corral run --only $_corral_integrity"
+    elif [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
       corral_alert="corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
     else
       corral_alert=

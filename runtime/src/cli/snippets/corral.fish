@@ -30,6 +30,7 @@ function _corral_prompt --on-event fish_prompt
     for file in @RESULTS@/*
         test -f $file; or continue
         set -l id (string replace -r '.*/' '' -- $file)
+        string match -q -- '*.failed' $id; and continue
         # Each result file is replaced by rename: a read sees old or new, whole.
         set -l text (string collect < $file)
         if not contains -- $id $_corral_bound
@@ -50,7 +51,10 @@ function _corral_prompt --on-event fish_prompt
     if test -n "$_corral_integrity"
         set -l result_var corral_result_$_corral_integrity
         set -l first (string split -m1 \n -- "$$result_var")[1]
-        if string match -q -- 'files=*' "$first"; and not string match -q -- '* added=0 removed=0 changed=0' "$first"
+        if test -e @RESULTS@/$_corral_integrity.failed
+            # A failing check is no clean check: its last clean result is stale.
+            set -g corral_alert "corral: $_corral_integrity is failing: corral run --only $_corral_integrity"
+        else if string match -q -- 'files=*' "$first"; and not string match -q -- '* added=0 removed=0 changed=0' "$first"
             set -g corral_alert "corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
         else
             set -g corral_alert

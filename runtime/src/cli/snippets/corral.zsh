@@ -69,6 +69,7 @@ _corral_precmd() {
   # Each result file is replaced by rename: a read sees old or new, whole.
   for file in @RESULTS@/*(N.); do
     id=${file:t}
+    [[ $id == *.failed ]] && continue
     text=${mapfile[$file]}
     if (( ! ${_corral_bound[(Ie)$id]} )); then
       corral_results[$id]=$text
@@ -82,8 +83,12 @@ _corral_precmd() {
     fi
   done
   if [[ -n $_corral_integrity ]]; then
-    local first=${corral_results[$_corral_integrity]%%$'\n'*}
-    if [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
+    local first=${corral_results[$_corral_integrity]-}
+    first=${first%%$'\n'*}
+    if [[ -e @RESULTS@/$_corral_integrity.failed ]]; then
+      # A failing check is no clean check: its last clean result is stale.
+      corral_alert="corral: $_corral_integrity is failing: corral run --only $_corral_integrity"
+    elif [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
       corral_alert="corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
     else
       corral_alert=
