@@ -14,11 +14,9 @@ use tokio::sync::OnceCell;
 
 use crate::events::{Event, Events, FailReason, Failure, LogLevel};
 use crate::manifest::Task;
-use crate::sandbox::bindings::TaskPre;
-use crate::sandbox::host::StoreData;
-use crate::sandbox::{Compiling, Runtime};
+use crate::sandbox::{Compiling, Linked, Runtime};
 
-type Loaded = Result<Arc<TaskPre<StoreData>>, Failure>;
+type Loaded = Result<Linked, Failure>;
 type Key = (PathBuf, Option<String>);
 
 /// One component and the labels of the tasks that run it.
@@ -119,8 +117,7 @@ impl Components {
                         FailReason::Load,
                         format!("loading {shown} failed: {error}"),
                     ))
-                })
-                .map(Arc::new);
+                });
                 loading.fetch_sub(1, Ordering::AcqRel);
                 loaded
             };

@@ -89,6 +89,9 @@ pub async fn run_attempt(
         &task.label,
         attempt.events,
     );
+    // The epoch clock ticks from before the store's deadline is set until
+    // the store is gone.
+    let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);
     if let Err(error) = store.set_fuel(task.fuel) {

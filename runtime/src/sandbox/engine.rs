@@ -1,7 +1,7 @@
 //! One wasmtime `Engine` per process, its epoch clock, and component loading.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -12,6 +12,7 @@ use crate::events::{FailReason, Failure};
 use crate::sandbox::bindings::{self, TaskPre};
 use crate::sandbox::cache::ArtifactCache;
 use crate::sandbox::host::StoreData;
+use crate::sandbox::warm::{FileStamp, Linked, Warm};
 
 /// Interval of the epoch clock. A guest running wasm yields to the executor
 /// at every tick and is interrupted at the first tick past its deadline, so
@@ -30,6 +31,8 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<StoreData>,
     cache: Option<ArtifactCache>,
+    clock: Arc<EpochClock>,
+    warm: Warm,
 }
 
 /// What a cache miss reports while it compiles a component.
@@ -75,12 +78,14 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-        spawn_epoch_clock(&engine)?;
+        let clock = EpochClock::spawn(&engine)?;
         let cache = cache(&engine);
         Ok(Arc::new(Runtime {
             engine,
             linker,
             cache,
+            clock,
+            warm: Warm::default(),
         }))
     }
 
@@ -88,18 +93,43 @@ impl Runtime {
         &self.engine
     }
 
+    /// Keeps the epoch clock ticking while the guard lives: hold one for
+    /// as long as a guest may run. With none held the clock sleeps, so an
+    /// idle server costs no CPU.
+    pub fn guest_running(&self) -> GuestRunning {
+        self.clock.enter();
+        GuestRunning {
+            clock: Arc::clone(&self.clock),
+        }
+    }
+
     /// Reads, verifies, compiles and links a component. Blocking: run it on
     /// a blocking thread. Every refusal happens before any guest code runs.
     /// `on_compile` hears about a cache miss, which can take seconds for a
     /// large component: before compiling, and once the artifact is made.
+    /// A component loaded before by this runtime whose file is unchanged
+    /// (see [`FileStamp`]) is not read again.
     pub fn load(
         &self,
         path: &Path,
         pin: Option<&str>,
         on_compile: &dyn Fn(Compiling),
-    ) -> Result<TaskPre<StoreData>, Failure> {
+    ) -> Result<Linked, Failure> {
+        let stamp = FileStamp::of(path);
+        if let Some(linked) = stamp.and_then(|stamp| self.warm.get(path, pin, stamp)) {
+            return Ok(linked);
+        }
         let compiled = self.compile(path, pin, on_compile)?;
-        self.link(path, &compiled.component)
+        let linked = Linked {
+            pre: Arc::new(self.link(path, &compiled.component)?),
+            sha256: compiled.sha256,
+        };
+        // Stamped as it was before the read: a write during the read
+        // changes the stamp, and the next load reads the file again.
+        if let Some(stamp) = stamp {
+            self.warm.insert(path, pin, stamp, linked.clone());
+        }
+        Ok(linked)
     }
 
     /// Reads a component, checks its pin and header, and compiles it (or
@@ -208,19 +238,72 @@ impl Runtime {
     }
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] for the life of the
-/// process. A plain thread, not a tokio task: it must keep ticking even if
-/// every executor thread is busy running wasm.
-fn spawn_epoch_clock(engine: &Engine) -> std::io::Result<()> {
-    let engine = engine.weak();
-    std::thread::Builder::new()
-        .name("corral-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = engine.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })?;
-    Ok(())
+/// Advances the engine's epoch every [`EPOCH_TICK`] while any guest may
+/// run, for the life of the runtime. A plain thread, not a tokio task: it
+/// must keep ticking even if every executor thread is busy running wasm.
+/// It parks while no guest runs: a guest's deadline is set relative to the
+/// epoch when its store is made, so ticks nobody waits for are not needed.
+#[derive(Default)]
+struct EpochClock {
+    guests: Mutex<usize>,
+    wake: Condvar,
+}
+
+/// A guest that may be running: see [`Runtime::guest_running`].
+pub struct GuestRunning {
+    clock: Arc<EpochClock>,
+}
+
+impl Drop for GuestRunning {
+    fn drop(&mut self) {
+        *lock(&self.clock.guests) -= 1;
+    }
+}
+
+impl EpochClock {
+    fn spawn(engine: &Engine) -> std::io::Result<Arc<EpochClock>> {
+        let clock = Arc::new(EpochClock::default());
+        let weak_clock = Arc::downgrade(&clock);
+        let engine = engine.weak();
+        std::thread::Builder::new()
+            .name("corral-epoch".into())
+            .spawn(move || {
+                while let Some(clock) = weak_clock.upgrade() {
+                    let guests = lock(&clock.guests);
+                    // Parked with a timeout, so the thread notices when the
+                    // runtime is dropped while nothing runs.
+                    let (guests, _) = clock
+                        .wake
+                        .wait_timeout_while(guests, IDLE_CHECK, |guests| *guests == 0)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let running = *guests > 0;
+                    drop(guests);
+                    drop(clock);
+                    if running {
+                        let Some(engine) = engine.upgrade() else {
+                            return;
+                        };
+                        engine.increment_epoch();
+                        drop(engine);
+                        std::thread::sleep(EPOCH_TICK);
+                    }
+                }
+            })?;
+        Ok(clock)
+    }
+
+    fn enter(&self) {
+        *lock(&self.guests) += 1;
+        self.wake.notify_one();
+    }
+}
+
+/// How often a parked epoch clock checks whether its runtime still exists.
+const IDLE_CHECK: Duration = Duration::from_secs(60);
+
+/// The guest count; a panic elsewhere cannot poison a plain counter.
+fn lock(guests: &Mutex<usize>) -> MutexGuard<'_, usize> {
+    guests
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -17,5 +17,7 @@ mod limits;
 mod local_fs;
 pub mod policy;
 mod snapshot;
+pub mod warm;
 
 pub use engine::{Compiling, Runtime};
+pub use warm::Linked;
