@@ -101,14 +101,11 @@ fn the_result_is_for_the_repository_corral_runs_in_and_equals_git() {
     assert_eq!(fields, porcelain(&linked));
     assert_eq!(fields["branch"], "feature");
 
-    // The stored result is the linked worktree's: from alpha it is refused.
-    let refused = corral_in(&fixture, &alpha, &["result", "git_status"]);
-    assert_eq!(refused.status.code(), Some(1));
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        message.contains(&format!("is for {}", linked.display())),
-        "{message}"
-    );
+    // Results are kept per repository: back in alpha, alpha's last
+    // status, never the linked worktree's.
+    let back = result_fields(&fixture, &alpha);
+    assert_eq!(back["branch"], "main");
+    assert_eq!(back, expected);
 }
 
 #[test]

@@ -11,7 +11,6 @@ use clap::Args;
 use super::check::load_components;
 use super::exit::{CliError, Exit};
 use super::output::print_raw;
-use super::policy::{self, Policy};
 use super::run::execute_plan;
 use crate::escape::escape;
 use crate::events::{EventFormat, EventTarget, Events, RunTags};
@@ -20,6 +19,7 @@ use crate::manifest::{Manifest, PerfPolicy};
 use crate::mode::Mode;
 use crate::perf::{self, Capture, Sample, SampleTask};
 use crate::plan::Plan;
+use crate::review::policy::{self, Policy};
 use crate::run::controls::Controls;
 use crate::run::scheduler::RunOutcome;
 use crate::sandbox::Runtime;
@@ -62,7 +62,7 @@ pub fn bench(manifest_path: &Path, args: &BenchArgs) -> Result<Exit, CliError> {
         locked: false,
         require_ack: false,
     };
-    policy::enforce(&manifest, &plan()?, no_flags)?;
+    policy::enforce(&manifest, &plan()?.start, no_flags)?;
     // Compile now, so that no sample pays for a first compilation.
     load_components(&tasks)?;
     if let Some(dir) = &args.events_dir {

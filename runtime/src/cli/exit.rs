@@ -3,6 +3,7 @@
 
 use crate::manifest::ManifestError;
 use crate::plan::UnknownTask;
+use crate::review::policy::PolicyError;
 
 /// How the process exits; the numbers are part of the command-line contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,17 @@ pub enum CliError {
         #[source]
         source: anyhow::Error,
     },
+}
+
+impl From<PolicyError> for CliError {
+    fn from(error: PolicyError) -> CliError {
+        match error {
+            PolicyError::Refused(message) => CliError::Refused(message),
+            PolicyError::Unreadable(error) => {
+                CliError::internal("cannot read the acknowledgement", error)
+            }
+        }
+    }
 }
 
 impl CliError {

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use super::exit::{CliError, Exit};
 use super::output::print_escaped;
-use super::policy::{self, Policy};
 use super::run::execute_plan;
 use crate::events::{EventFormat, EventTarget, Events, RunTags};
 use crate::manifest::Manifest;
 use crate::mode::Mode;
 use crate::plan::{Plan, UnknownTask};
+use crate::review::policy::{self, Policy};
 use crate::review::rebaseline;
 use crate::run::controls::Controls;
 use crate::run::results::ResultStore;
@@ -41,7 +41,7 @@ pub fn rebaseline(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
         locked: false,
         require_ack: false,
     };
-    policy::enforce(&manifest, &as_written, policy)?;
+    policy::enforce(&manifest, &as_written.start, policy)?;
 
     let accepting = rebaseline::accepting(&manifest, id);
     let plan = Plan::new(&accepting, &only, env)?;

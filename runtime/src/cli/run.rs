@@ -14,18 +14,20 @@ use clap::Args;
 use super::args::{FormatArg, ModeArg};
 use super::detach;
 use super::exit::{CliError, Exit};
-use super::policy::{self, Policy};
 use super::{build, signals};
-use crate::events::{Event, EventFormat, EventTarget, Events, Overlay, RunTags};
+use crate::detached;
+use crate::events::{EventFormat, EventTarget, Events, Overlay, RunTags};
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Manifest;
 use crate::mode::Mode;
 use crate::plan::Plan;
 use crate::plan::repo::shell_directory;
+use crate::review::policy::{self, Policy};
 use crate::run::cancel::Cancel;
 use crate::run::controls::Controls;
-use crate::run::scheduler::{RunOutcome, RunSettings, Scheduler};
+use crate::run::scheduler::{RunOutcome, RunSettings};
 use crate::run::watchdog;
+use crate::run::{event_files, pipeline};
 use crate::sandbox::Runtime;
 use crate::views::status_line::LiveStatus;
 
@@ -72,7 +74,7 @@ pub struct RunArgs {
 }
 
 pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
-    detach::leave_session_if_detached();
+    detached::leave_session_if_detached();
     let manifest = Manifest::load(manifest_path)?;
     if args.detach {
         return run_detached(&manifest, args);
@@ -100,7 +102,7 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
             locked: args.locked,
             require_ack: args.require_ack,
         };
-        policy::enforce(&manifest, &plan, policy)?;
+        policy::enforce(&manifest, &plan.start, policy)?;
     }
     let tags = RunTags {
         phase: manifest.runtime.phase.to_string(),
@@ -170,7 +172,7 @@ fn run_detached(manifest: &Manifest, args: &RunArgs) -> Result<Exit, CliError> {
         }
         _ => {
             let state = open_state_dir(manifest)?;
-            let file = detach::new_run_events_file(&state).map_err(|error| {
+            let file = event_files::new_run_events_file(&state).map_err(|error| {
                 CliError::internal("cannot create the detached run's event file", error)
             })?;
             Some(file)
@@ -261,7 +263,7 @@ fn start_reruns(manifest: &Manifest, ids: &[String], args: &RunArgs) {
     }
     let started = open_state_dir(manifest)
         .and_then(|state| {
-            detach::new_run_events_file(&state)
+            event_files::new_run_events_file(&state)
                 .map_err(|error| CliError::internal("cannot create an events file", error))
         })
         .and_then(|events| {
@@ -273,10 +275,9 @@ fn start_reruns(manifest: &Manifest, ids: &[String], args: &RunArgs) {
     }
 }
 
-/// One run of the plan, shared by `run` and `bench`: on a multi-threaded
-/// executor (guests run in parallel, one per worker) until it ends or a
-/// signal cancels it, then the summary is emitted, its `wall_ms` measured
-/// from the start of `events`. Returns the signal that cancelled it, if any.
+/// One run of the plan, shared by `run`, `bench` and `rebaseline`: on
+/// its own executor until it ends or a signal cancels it. Returns the
+/// signal that cancelled it, if any.
 pub(super) fn execute_plan(
     manifest: &Manifest,
     plan: Plan,
@@ -286,28 +287,7 @@ pub(super) fn execute_plan(
     controls: Controls,
     events: &Events,
 ) -> Result<(RunOutcome, Option<Exit>), CliError> {
-    prepare_state_dirs(manifest)?;
-    // One worker per guest that can run at once, up to the cores: a guest
-    // occupies its worker while it runs, and idle workers only cost start-up.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = cores
-        .min(max_concurrency as usize)
-        .min(plan.start.len())
-        .max(1);
-    // One guest at a time needs no second thread: the current-thread
-    // executor skips starting and parking a worker pool.
-    let mut builder = if workers == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-    };
-    if workers > 1 {
-        builder.worker_threads(workers);
-    }
-    let executor = builder
-        .enable_time()
-        .enable_io()
-        .build()
+    let executor = pipeline::executor(max_concurrency, plan.start.len())
         .map_err(|error| CliError::internal("cannot start the executor", error))?;
     let cancel = Cancel::default();
     let settings = RunSettings {
@@ -316,19 +296,10 @@ pub(super) fn execute_plan(
         controls,
         cancel: cancel.clone(),
     };
-    let state = open_state_dir(manifest)?;
-    let scheduler = Scheduler::new(
-        Arc::clone(runtime),
-        manifest,
-        &state,
-        events.clone(),
-        settings,
-    )
-    .map_err(|error| CliError::internal("cannot open the state directory", error))?;
-    let (mut outcome, signal) = executor.block_on(async {
+    let (outcome, signal) = executor.block_on(async {
         let signals = signals::Listeners::install()
             .map(|listeners| tokio::spawn(listeners.cancel_on_signal(cancel)));
-        let outcome = scheduler.run(plan).await;
+        let outcome = pipeline::execute(manifest, plan, runtime, settings, events).await;
         let signal = match signals {
             Some(signals) => {
                 signals.abort();
@@ -338,38 +309,15 @@ pub(super) fn execute_plan(
         };
         (outcome, signal)
     });
-    outcome.summary.wall_ms = events.since_start_ms();
-    events.emit(Event::Summary(outcome.summary.clone()));
     // Guests blocked in host calls were abandoned at their timeout; do not
     // wait for their blocking threads.
     executor.shutdown_background();
+    let outcome = outcome.map_err(|error| CliError::internal(error.context, error.source))?;
     Ok((outcome, signal))
 }
 
-/// The manifest's state directory, created on first use, private to the
-/// user and never a symbolic link.
+/// The manifest's state directory, open.
 fn open_state_dir(manifest: &Manifest) -> Result<PrivateDir, CliError> {
-    let path = &manifest.runtime.state_path;
-    PrivateDir::create(path)
-        .map_err(|error| CliError::internal("cannot open the state directory", error))
-}
-
-/// Creates the `rw` grants that live inside `state_dir`: corral's own state,
-/// made on first use and readable only by the user.
-fn prepare_state_dirs(manifest: &Manifest) -> Result<(), CliError> {
-    for task in &manifest.tasks {
-        for dir in task.dirs.iter().filter(|dir| manifest.is_state_grant(dir)) {
-            PrivateDir::create(&dir.host_path).map_err(|error| {
-                CliError::internal(
-                    format!(
-                        "cannot create state directory {} for task {}",
-                        dir.host_path.display(),
-                        task.id
-                    ),
-                    error,
-                )
-            })?;
-        }
-    }
-    Ok(())
+    pipeline::open_state_dir(manifest)
+        .map_err(|error| CliError::internal(error.context, error.source))
 }

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::detach;
 use super::exit::{CliError, Exit};
 use crate::manifest::Manifest;
+use crate::run::event_files;
 use crate::views::watch;
 
 pub fn watch(manifest_path: &Path, events: Option<&Path>) -> Result<Exit, CliError> {
@@ -17,7 +17,7 @@ pub fn watch(manifest_path: &Path, events: Option<&Path>) -> Result<Exit, CliErr
                     manifest
                         .runtime
                         .state_path
-                        .join(detach::DEFAULT_EVENTS_FILE)
+                        .join(event_files::DEFAULT_EVENTS_FILE)
                 },
                 Path::to_path_buf,
             );

@@ -72,6 +72,50 @@ impl PrivateDir {
         })
     }
 
+    /// An existing subdirectory, opened without following a link.
+    pub fn open_subdir(&self, name: &str) -> io::Result<PrivateDir> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| self.error(name, errno.into()))?;
+        Ok(PrivateDir {
+            fd,
+            path: self.path.join(name),
+        })
+    }
+
+    /// Keeps at most `keep` subdirectories (besides `spare`, which always
+    /// stays): the least recently modified go, with the files in them.
+    pub fn prune_subdirs(&self, keep: usize, spare: &str) -> io::Result<()> {
+        let mut dated = Vec::new();
+        for name in self.names()? {
+            let Ok(stat) = rustix::fs::statat(&self.fd, &name, AtFlags::SYMLINK_NOFOLLOW) else {
+                continue;
+            };
+            if name != spare && rustix::fs::FileType::from_raw_mode(stat.st_mode).is_dir() {
+                dated.push(((stat.st_mtime, stat.st_mtime_nsec), name));
+            }
+        }
+        if dated.len() < keep {
+            return Ok(());
+        }
+        dated.sort();
+        for (_, name) in &dated[..=dated.len() - keep] {
+            let dir = self.open_subdir(name)?;
+            for file in dir.names()? {
+                dir.remove(&file)?;
+            }
+            match rustix::fs::unlinkat(&self.fd, name.as_str(), AtFlags::REMOVEDIR) {
+                Ok(()) | Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::NOTEMPTY) => {}
+                Err(errno) => return Err(self.error(name, errno.into())),
+            }
+        }
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -42,6 +42,10 @@ pub struct TaskAudit {
     /// read-only grant of that repository.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<&'static str>,
+    /// `reuse = true`: the server may answer with the last result while
+    /// nothing under the grants changed; absent when off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reuse: bool,
     pub grants: Vec<GrantAudit>,
     /// `[[task.file]]` grants, always read-only; absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -96,6 +100,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             budget_fuel: task.budget_fuel,
             env_keys: task.env.keys().cloned().collect(),
             context: task.context.map(|context| context.as_str()),
+            reuse: task.reuse,
             grants: task
                 .dirs
                 .iter()
@@ -308,6 +313,12 @@ impl Audit {
                 task.env_keys.join(" ")
             };
             let _ = writeln!(out, "  env keys: {env}");
+            if task.reuse {
+                let _ = writeln!(
+                    out,
+                    "  reuse: the server answers with the last result while nothing under the grants changed"
+                );
+            }
             if task.context.is_some() {
                 let _ = writeln!(
                     out,

@@ -5,6 +5,13 @@
 //! A task bound to the shell's repository stores `repo=<work tree>` on the
 //! file's first line, then its result: one file, so a reader sees the
 //! repository and its status together, and can tell whose status it is.
+//! Its result is also kept per repository, in
+//! `results/repos/<sha256(work tree)[..16]>/<id>`, so a shell that returns
+//! to a repository finds that repository's last status at once; at most
+//! [`KEEP_REPOS`] repositories are kept, the least recently written go.
+//!
+//! `<id>.failed` beside a result says that the task's last run failed,
+//! and how (per repository for a bound task).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -14,7 +21,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::fs::private_dir::PrivateDir;
 
 const RESULTS_DIR: &str = "results";
+const REPOS_DIR: &str = "repos";
 const REPO_LINE: &str = "repo=";
+/// Repositories whose results are kept.
+pub const KEEP_REPOS: usize = 256;
+
+/// The name of a repository's results directory (and of its task locks).
+pub fn repo_key(repo: &Path) -> String {
+    let digest = crate::digest::sha256_hex(repo.as_os_str().as_encoded_bytes());
+    digest[..16].to_string()
+}
 
 fn failure_name(id: &str) -> String {
     format!("{id}.failed")
@@ -73,38 +89,66 @@ impl ResultStore {
         })
     }
 
-    /// Stores a done task's result atomically, replacing the previous one;
-    /// an unchanged result is left as it is, so a repeated run writes and
-    /// syncs nothing. [`ResultStore::sync`] makes replacements durable.
+    /// Stores a done task's result atomically, replacing the previous one
+    /// (and, for a bound task, its repository's); an unchanged result is
+    /// left as it is, so a repeated run writes and syncs nothing.
+    /// [`ResultStore::sync`] makes replacements durable.
     pub fn write(&self, id: &str, stored: &StoredResult) -> io::Result<()> {
         let text = stored.encode();
-        if self.dir.read(id)?.as_deref() == Some(text.as_str()) {
-            return Ok(());
+        self.replace_if_changed(&self.dir, id, &text)?;
+        if let Some(repo) = &stored.repo {
+            let dir = self.repo_dir(repo)?;
+            self.replace_if_changed(&dir, id, &text)?;
         }
-        self.dir.replace(id, text.as_bytes())?;
-        self.dirty.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// Records that `id`'s last run failed, with one line saying how, in
-    /// `<id>.failed` (ids have no `.`, so it is no task's result).
-    pub fn record_failure(&self, id: &str, line: &str) -> io::Result<()> {
-        let name = failure_name(id);
+    /// Records that `id`'s last run (for `repo`, when bound) failed, with
+    /// one line saying how, in `<id>.failed` (ids have no `.`, so it is no
+    /// task's result).
+    pub fn record_failure(&self, id: &str, repo: Option<&Path>, line: &str) -> io::Result<()> {
         let text = format!("{}\n", line.replace('\n', " "));
-        if self.dir.read(&name)?.as_deref() == Some(text.as_str()) {
-            return Ok(());
+        match repo {
+            None => self.replace_if_changed(&self.dir, &failure_name(id), &text),
+            Some(repo) => {
+                let dir = self.repo_dir(repo)?;
+                self.replace_if_changed(&dir, &failure_name(id), &text)
+            }
         }
-        self.dir.replace(&name, text.as_bytes())?;
-        self.dirty.store(true, Ordering::Release);
-        Ok(())
     }
 
-    /// Forgets an earlier failure of `id` once it has run to done.
-    pub fn clear_failure(&self, id: &str) -> io::Result<()> {
-        if self.dir.remove(&failure_name(id))? {
+    /// Forgets an earlier failure of `id` (for `repo`) once it has run to done.
+    pub fn clear_failure(&self, id: &str, repo: Option<&Path>) -> io::Result<()> {
+        let removed = match repo {
+            None => self.dir.remove(&failure_name(id))?,
+            Some(repo) => self.repo_dir(repo)?.remove(&failure_name(id))?,
+        };
+        if removed {
             self.dirty.store(true, Ordering::Release);
         }
         Ok(())
+    }
+
+    fn replace_if_changed(&self, dir: &PrivateDir, name: &str, text: &str) -> io::Result<()> {
+        if dir.read(name)?.as_deref() == Some(text) {
+            return Ok(());
+        }
+        dir.replace(name, text.as_bytes())?;
+        self.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// A repository's results directory, made on first use; making one
+    /// beyond [`KEEP_REPOS`] drops the least recently written.
+    fn repo_dir(&self, repo: &Path) -> io::Result<PrivateDir> {
+        let repos = self.dir.subdir(REPOS_DIR)?;
+        let key = repo_key(repo);
+        if let Ok(dir) = repos.open_subdir(&key) {
+            return Ok(dir);
+        }
+        let dir = repos.subdir(&key)?;
+        repos.prune_subdirs(KEEP_REPOS, &key)?;
+        Ok(dir)
     }
 
     /// Makes every result replaced so far durable: one directory fsync per
@@ -119,11 +163,56 @@ impl ResultStore {
     /// The last stored result of `id` in `state_dir`, if any; `bound` as
     /// for the task (`context = "repo"`).
     pub fn read(state_dir: &Path, id: &str, bound: bool) -> io::Result<Option<StoredResult>> {
-        match PrivateDir::open(&state_dir.join(RESULTS_DIR)) {
-            Ok(dir) => Ok(dir.read(id)?.map(|text| StoredResult::decode(text, bound))),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
+        match open_existing(&state_dir.join(RESULTS_DIR))? {
+            Some(dir) => Ok(dir.read(id)?.map(|text| StoredResult::decode(text, bound))),
+            None => Ok(None),
         }
+    }
+
+    /// The last stored result of the bound task `id` for `repo`, if any.
+    pub fn read_for_repo(
+        state_dir: &Path,
+        id: &str,
+        repo: &Path,
+    ) -> io::Result<Option<StoredResult>> {
+        let dir = state_dir
+            .join(RESULTS_DIR)
+            .join(REPOS_DIR)
+            .join(repo_key(repo));
+        let Some(dir) = open_existing(&dir)? else {
+            return Ok(None);
+        };
+        Ok(dir
+            .read(id)?
+            .map(|text| StoredResult::decode(text, true))
+            .filter(|stored| stored.repo.as_deref() == Some(repo)))
+    }
+
+    /// How the last run of `id` (for `repo`, when bound) failed, if it did.
+    pub fn read_failure(
+        state_dir: &Path,
+        id: &str,
+        repo: Option<&Path>,
+    ) -> io::Result<Option<String>> {
+        let mut dir = state_dir.join(RESULTS_DIR);
+        if let Some(repo) = repo {
+            dir = dir.join(REPOS_DIR).join(repo_key(repo));
+        }
+        let Some(dir) = open_existing(&dir)? else {
+            return Ok(None);
+        };
+        Ok(dir
+            .read(&failure_name(id))?
+            .map(|line| line.trim_end().to_string()))
+    }
+}
+
+/// A directory of corral's that may not exist yet.
+fn open_existing(path: &Path) -> io::Result<Option<PrivateDir>> {
+    match PrivateDir::open(path) {
+        Ok(dir) => Ok(Some(dir)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
@@ -138,6 +227,31 @@ mod tests {
             result: "branch=main\nrepo=/elsewhere".into(),
         };
         assert_eq!(StoredResult::decode(stored.encode(), true), stored);
+        let root = tempfile::tempdir().unwrap();
+        let store = ResultStore::open(&PrivateDir::create(root.path()).unwrap()).unwrap();
+        store.write("git_status", &stored).unwrap();
+        let repo = Path::new("/home/a/my repo");
+        let read = ResultStore::read_for_repo(root.path(), "git_status", repo).unwrap();
+        assert_eq!(read, Some(stored.clone()));
+        let other = Path::new("/home/a/other");
+        assert_eq!(
+            ResultStore::read_for_repo(root.path(), "git_status", other).unwrap(),
+            None
+        );
+        store
+            .record_failure("git_status", Some(repo), "timeout x")
+            .unwrap();
+        let failure = ResultStore::read_failure(root.path(), "git_status", Some(repo));
+        assert_eq!(failure.unwrap().as_deref(), Some("timeout x"));
+        assert_eq!(
+            ResultStore::read_failure(root.path(), "git_status", None).unwrap(),
+            None
+        );
+        store.clear_failure("git_status", Some(repo)).unwrap();
+        assert_eq!(
+            ResultStore::read_failure(root.path(), "git_status", Some(repo)).unwrap(),
+            None
+        );
         let plain = StoredResult {
             repo: None,
             result: "repo=/x\ny".into(),

@@ -67,18 +67,22 @@ pub struct RunOutcome {
 #[derive(Clone, Debug)]
 pub struct TaskRecord {
     pub id: String,
+    /// The repository a bound task ran for.
+    pub repo: Option<PathBuf>,
     pub ms: f64,
     /// The fuel of a done task; `None` when it failed.
     pub fuel: Option<u64>,
+    /// The result of a done task, or how it failed.
+    pub answer: Result<String, Failure>,
 }
 
 /// How one task ended.
 struct TaskEnd {
     ms: f64,
-    failure: Option<FailReason>,
     fuel: Option<u64>,
     /// Whether a done task with a budget exceeded it.
     budget_over: Option<bool>,
+    answer: Result<String, Failure>,
 }
 
 impl Scheduler {
@@ -192,9 +196,9 @@ impl Scheduler {
                     });
                     let end = TaskEnd {
                         ms: 0.0,
-                        failure: Some(FailReason::Trap),
                         fuel: None,
                         budget_over: None,
+                        answer: Err(Failure::new(FailReason::Trap, error.to_string())),
                     };
                     (error.id(), end)
                 }
@@ -214,19 +218,21 @@ impl Scheduler {
                 Some(false) => summary.budget_ok += 1,
                 None => {}
             }
-            records.push(TaskRecord {
-                id: task.id.to_string(),
-                ms: end.ms,
-                fuel: end.fuel,
-            });
-            match end.failure {
-                None => summary.done += 1,
-                Some(FailReason::Timeout) => summary.timeout += 1,
-                Some(reason) => {
+            match end.answer.as_ref().map_err(|failure| failure.reason) {
+                Ok(_) => summary.done += 1,
+                Err(FailReason::Timeout) => summary.timeout += 1,
+                Err(reason) => {
                     summary.fail += 1;
                     integrity_failures += u32::from(reason == FailReason::Integrity);
                 }
             }
+            records.push(TaskRecord {
+                id: task.id.to_string(),
+                repo: task.repo.clone(),
+                ms: end.ms,
+                fuel: end.fuel,
+                answer: end.answer,
+            });
         }
         this.components.close();
         // Each join above is one terminal event; anything else is a task
@@ -275,19 +281,23 @@ impl Scheduler {
         }
     }
 
-    /// Keeps `<id>.failed` beside a task's result while its last run
-    /// failed: a failed run stores no result, and a check whose last
-    /// result was clean must not look clean while it is failing. A run
-    /// cancelled by a signal or the watchdog says nothing about the task.
+    /// Keeps `<id>.failed` beside a task's result (its repository's, for
+    /// a bound task) while its last run failed: a failed run stores no
+    /// result, and a check whose last result was clean, or a status whose
+    /// last counts were right, must not look current while it is failing.
+    /// A run cancelled by a signal or the watchdog says nothing about the
+    /// task.
     fn record_failure(&self, task: &Task, failure: Option<&Failure>) {
-        if self.settings.mode != Mode::On || task.repo.is_some() {
+        if self.settings.mode != Mode::On {
             return;
         }
+        let repo = task.repo.as_deref();
         let recorded = match failure {
-            None => self.results.clear_failure(&task.id),
+            None => self.results.clear_failure(&task.id, repo),
             Some(failure) if failure.reason == FailReason::Cancelled => return,
             Some(failure) => self.results.record_failure(
                 &task.id,
+                repo,
                 &format!("{} {}", failure.reason.as_str(), escape(&failure.message)),
             ),
         };
@@ -380,7 +390,7 @@ impl Scheduler {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let label = task.label.to_string();
         match outcome {
-            Ok(fuel) => {
+            Ok((fuel, result)) => {
                 let budget = BudgetCheck::of(task.budget_ms, task.budget_fuel, ms, fuel);
                 let budget_over = budget.as_ref().map(|budget| budget.over);
                 self.events.emit(Event::TaskDone {
@@ -392,9 +402,9 @@ impl Scheduler {
                 });
                 TaskEnd {
                     ms,
-                    failure: None,
                     fuel: Some(fuel),
                     budget_over,
+                    answer: Ok(result),
                 }
             }
             Err(failure) => {
@@ -403,13 +413,13 @@ impl Scheduler {
                     ms,
                     attempts,
                     reason: failure.reason,
-                    message: failure.message,
+                    message: failure.message.clone(),
                 });
                 TaskEnd {
                     ms,
-                    failure: Some(failure.reason),
                     fuel: None,
                     budget_over: None,
+                    answer: Err(failure),
                 }
             }
         }
@@ -471,7 +481,7 @@ impl Scheduler {
                 forced_timeout: self.settings.controls.force_timeout.as_deref()
                     == Some(task.id.as_str()),
             };
-            match attempt::run_attempt(&self.runtime, &component, attempt).await {
+            match attempt::run_attempt(&self.runtime, &component.pre, attempt).await {
                 Err(failure) if retry::should_retry(&failure, *attempts, task.retries) => {
                     tracing::info!(task = %task.id, attempt = *attempts, %failure, "retrying");
                     self.mark_progress();
@@ -483,22 +493,30 @@ impl Scheduler {
     }
 
     /// Stores a done task's result (not in shadow mode) and returns the
-    /// fuel it consumed.
-    async fn store_result(&self, task: &Task, completed: Completed) -> Result<u64, Failure> {
+    /// fuel it consumed with the result.
+    async fn store_result(
+        &self,
+        task: &Task,
+        completed: Completed,
+    ) -> Result<(u64, String), Failure> {
+        let Completed {
+            result,
+            fuel_consumed,
+        } = completed;
         if self.settings.mode == Mode::Shadow {
-            return Ok(completed.fuel_consumed);
+            return Ok((fuel_consumed, result));
         }
         let results = self.results.clone();
         let id = task.id.to_string();
         let stored = StoredResult {
             repo: task.repo.clone(),
-            result: completed.result,
+            result: result.clone(),
         };
         tokio::task::spawn_blocking(move || results.write(&id, &stored))
             .await
             .map_err(std::io::Error::other)
             .and_then(|written| written)
-            .map(|()| completed.fuel_consumed)
+            .map(|()| (fuel_consumed, result))
             .map_err(|error| {
                 Failure::new(
                     FailReason::Error,

@@ -18,9 +18,9 @@ use std::io;
 
 use rustix::fs::{FlockOperation, OFlags};
 
-use crate::digest::sha256_hex;
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Task;
+use crate::run::results::repo_key;
 
 pub struct TaskLocks {
     dir: PrivateDir,
@@ -40,10 +40,7 @@ impl LockKey {
     pub fn of(task: &Task) -> LockKey {
         match &task.repo {
             None => LockKey(task.id.to_string()),
-            Some(repo) => {
-                let digest = sha256_hex(repo.as_os_str().as_encoded_bytes());
-                LockKey(format!("{}@{}", task.id, &digest[..16]))
-            }
+            Some(repo) => LockKey(format!("{}@{}", task.id, repo_key(repo))),
         }
     }
 }

@@ -1,0 +1,71 @@
+//! Where runs that nobody watches write their events: each its own file,
+//! `STATE_DIR/runs/<ms>-<pid>-<n>.events`, created with `O_EXCL` (so
+//! simultaneous shells and the server never share one), and
+//! `STATE_DIR/last-run.events`, a link to the newest, replaced atomically;
+//! `corral watch` and `corral report` read through it. The newest
+//! [`KEEP_RUNS`] files are kept.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rustix::fs::OFlags;
+
+use crate::fs::private_dir::PrivateDir;
+
+/// The link to the newest detached run's events, in the state directory.
+pub const DEFAULT_EVENTS_FILE: &str = "last-run.events";
+/// Where each detached run's events go, in the state directory.
+const RUNS_DIR: &str = "runs";
+/// Event files of earlier detached runs kept for `watch` and `report`.
+const KEEP_RUNS: usize = 20;
+
+/// Creates a new event file for a detached run, points `last-run.events`
+/// at it and prunes old ones; returns its path.
+pub fn new_run_events_file(state: &PrivateDir) -> io::Result<PathBuf> {
+    let runs = state.subdir(RUNS_DIR)?;
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = format!("{millis:016}-{}-{n}.events", std::process::id());
+    runs.open_file(&name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?;
+    state.replace_symlink(DEFAULT_EVENTS_FILE, &format!("{RUNS_DIR}/{name}"))?;
+    let mut names: Vec<String> = runs
+        .names()?
+        .into_iter()
+        .filter(|name| name.ends_with(".events"))
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(KEEP_RUNS);
+    for old in &names[..excess] {
+        runs.remove(old)?;
+    }
+    Ok(runs.path().join(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_gets_its_own_file_and_the_link_follows_the_newest() {
+        let root = tempfile::tempdir().unwrap();
+        let state = PrivateDir::create(root.path()).unwrap();
+        let files: Vec<PathBuf> = (0..KEEP_RUNS + 3)
+            .map(|_| new_run_events_file(&state).unwrap())
+            .collect();
+        let newest = files.last().unwrap();
+        assert_eq!(
+            std::fs::canonicalize(root.path().join(DEFAULT_EVENTS_FILE)).unwrap(),
+            std::fs::canonicalize(newest).unwrap()
+        );
+        let kept = std::fs::read_dir(root.path().join(RUNS_DIR))
+            .unwrap()
+            .count();
+        assert_eq!(kept, KEEP_RUNS);
+    }
+}
