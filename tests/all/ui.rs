@@ -37,6 +37,7 @@ golden_cases!(
     perf_budgets,
     perf_unknown_mode,
     repo_context,
+    reuse,
     unknown_key,
     unsorted_and_duplicate,
 );
@@ -70,7 +71,7 @@ fn shipped_manifest_checksum_is_pinned() {
     let manifest = corral::Manifest::load(&path).unwrap();
     assert_eq!(
         manifest.checksum(),
-        "5cd01921818e49a757bec8c11a5a810152fb94f4acde849235a3735236af044f"
+        "15b579762793a203ca10a1e73f7347386ee2325c6addc2ab58e0380b5038b7f9"
     );
 }
 

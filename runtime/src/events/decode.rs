@@ -119,6 +119,7 @@ impl Decoder {
                 fuel_total: fields.count_or_zero("async_fuel_total")?,
                 budget_ok: fields.count_or_zero("async_budget_ok")?,
                 budget_over: fields.count_or_zero("async_budget_over")?,
+                reused: fields.count_or_zero("async_tasks_reused")?,
             })),
             _ => None,
         };
@@ -262,6 +263,7 @@ impl Fields {
         match self.0.get("reason").map(String::as_str) {
             Some("running") => Ok(SkipCause::Running),
             Some("no_repo") => Ok(SkipCause::NoRepo),
+            Some("unchanged") => Ok(SkipCause::Unchanged),
             Some("flag") | None => Ok(SkipCause::Flag(self.optional_text("flag"))),
             Some(_) => Err(DecodeError("reason= is not valid".into())),
         }
@@ -368,6 +370,10 @@ mod tests {
                 label: "c".into(),
                 cause: SkipCause::NoRepo,
             },
+            Event::TaskSkipped {
+                label: "kept".into(),
+                cause: SkipCause::Unchanged,
+            },
             Event::Watchdog {
                 stalled_ms: 4500.0,
                 tasks: vec!["a".into(), "b".into()],
@@ -384,6 +390,12 @@ mod tests {
                 fuel_total: 162_468,
                 budget_ok: 0,
                 budget_over: 1,
+                reused: 0,
+            }),
+            Event::Summary(Summary {
+                skipped: 4,
+                reused: 4,
+                ..Summary::default()
             }),
         ]
     }

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::fields::quote;
-use super::model::{BudgetCheck, Event, RunTags, SkipCause};
+use super::model::{BudgetCheck, Event, RunTags, SkipCause, Summary};
 
 impl Event {
     /// Formats the event as one `SEGMENT`/`PERF_GUARD`/`LOG`/`PROGRESS` line.
@@ -43,6 +43,7 @@ impl Event {
                     SkipCause::Flag(flag) => format!("reason=flag flag={flag}"),
                     SkipCause::Running => "reason=running".to_string(),
                     SkipCause::NoRepo => "reason=no_repo".to_string(),
+                    SkipCause::Unchanged => "reason=unchanged".to_string(),
                 };
                 format!(
                     "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} {cause}"
@@ -68,6 +69,15 @@ impl Event {
             Event::Watchdog { stalled_ms, tasks } => format!(
                 "SEGMENT name=async_watchdog ms={stalled_ms:.2} {tail} tasks={}",
                 tasks.join(",")
+            ),
+            Event::Summary(s) if s.reused > 0 => format!(
+                "{} async_tasks_reused={}",
+                Event::Summary(Summary {
+                    reused: 0,
+                    ..s.clone()
+                })
+                .to_segment_line(tags),
+                s.reused
             ),
             Event::Summary(s) => format!(
                 "PERF_GUARD async_tasks_total={} async_tasks_done={} async_tasks_fail={} async_tasks_timeout={} async_tasks_skipped={} async_total_accumulated_ms={:.1} wall_ms={:.1} async_tasks_unterminated={} async_fuel_total={} async_budget_ok={} async_budget_over={}",
@@ -153,6 +163,7 @@ impl Event {
                     }
                     SkipCause::Running => object["reason"] = "running".into(),
                     SkipCause::NoRepo => object["reason"] = "no_repo".into(),
+                    SkipCause::Unchanged => object["reason"] = "unchanged".into(),
                 }
                 object
             }
@@ -176,6 +187,15 @@ impl Event {
                 *stalled_ms,
                 json!({ "tasks": tasks }),
             ),
+            Event::Summary(s) if s.reused > 0 => {
+                let mut object = Event::Summary(Summary {
+                    reused: 0,
+                    ..s.clone()
+                })
+                .to_json(tags);
+                object["async_tasks_reused"] = s.reused.into();
+                object
+            }
             Event::Summary(s) => json!({
                 "event": "perf_guard",
                 "async_tasks_total": s.total,

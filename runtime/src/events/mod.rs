@@ -18,4 +18,4 @@ pub use fields::quote;
 pub use format::{EventFormat, EventTarget};
 pub use model::{BudgetCheck, Event, LogLevel, RunTags, SkipCause, Summary};
 pub use reason::{FailReason, Failure};
-pub use writer::{Events, Overlay};
+pub use writer::{EventWriter, Events, Overlay};

@@ -53,6 +53,9 @@ pub enum SkipCause {
     /// It runs for the shell's repository, and the run was started outside
     /// any repository.
     NoRepo,
+    /// The server answered with the task's last result: nothing the task
+    /// can see changed since it was computed (`reuse = true`).
+    Unchanged,
 }
 
 /// A done task's budgets and whether it kept them, for performance gates
@@ -103,6 +106,9 @@ pub struct Summary {
     /// Done tasks with a budget, by verdict.
     pub budget_ok: u32,
     pub budget_over: u32,
+    /// Answers the server gave from an unchanged last result, apart from
+    /// the tasks run (written only when not 0).
+    pub reused: u32,
 }
 
 /// One thing that happened in a run.

@@ -48,6 +48,23 @@ impl Manifest {
     }
 }
 
+impl Task {
+    /// A digest of everything in this task's entry that can change what it
+    /// computes, resolved: its canonical form and the host paths its
+    /// component and grants resolve to (and, once bound, its repository).
+    /// The server keeps a result for reuse only under the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let resolved = json!({
+            "entry": task(self),
+            "component": self.component_path,
+            "dirs": self.dirs.iter().map(|dir| &dir.host_path).collect::<Vec<_>>(),
+            "files": self.files.iter().map(|file| &file.host_path).collect::<Vec<_>>(),
+            "repo": self.repo,
+        });
+        sha256_hex(resolved.to_string())
+    }
+}
+
 fn perf(policy: &PerfPolicy) -> Value {
     json!({
         "samples": policy.samples,
@@ -84,6 +101,9 @@ fn task(task: &Task) -> Value {
     }
     if let Some(context) = task.context {
         value["context"] = json!(context.as_str());
+    }
+    if task.reuse {
+        value["reuse"] = json!(true);
     }
     // Added after schema version 1 shipped: absent when there are none.
     if !task.files.is_empty() {

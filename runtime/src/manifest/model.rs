@@ -80,6 +80,9 @@ pub struct Task {
     /// The work tree this run is bound to: set by the plan for a
     /// `context = "repo"` task, `None` otherwise.
     pub repo: Option<PathBuf>,
+    /// The server may answer with the last result while nothing the task
+    /// can see has changed (`reuse = true`).
+    pub reuse: bool,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub dirs: Vec<DirGrant>,

@@ -82,6 +82,7 @@ pub(super) struct TaskTable {
     pub feature_flag: Option<Spanned<String>>,
     pub class: Option<Spanned<String>>,
     pub context: Option<Context>,
+    pub reuse: Option<bool>,
     #[serde(default)]
     pub args: Vec<String>,
     pub env: Option<Spanned<BTreeMap<String, String>>>,

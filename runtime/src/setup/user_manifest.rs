@@ -121,8 +121,9 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
     out.push_str(
         "# Bound to the git repository containing the shell's directory: its work\n\
          # tree is granted read-only and passed as the first argument. Outside any\n\
-         # repository the task is skipped.\n\
-         context = \"repo\"\nclass = \"io\"\ntimeout_ms = 2000\nmemory_mb = 128\n",
+         # repository the task is skipped. `reuse`: the server answers with the\n\
+         # last status while nothing in the repository changed.\n\
+         context = \"repo\"\nreuse = true\nclass = \"io\"\ntimeout_ms = 2000\nmemory_mb = 128\n",
     );
 
     if machine.startup_files.is_empty() {
@@ -318,6 +319,7 @@ mod tests {
         );
         assert!(manifest.tasks.iter().all(|task| task.sha256.is_some()));
         assert!(manifest.task("git_status").unwrap().context.is_some());
+        assert!(manifest.task("git_status").unwrap().reuse);
         assert_eq!(manifest.runtime.state_dir, "~/.local/state/corral");
         for task in &manifest.tasks {
             for dir in &task.dirs {
