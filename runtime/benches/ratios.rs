@@ -16,6 +16,8 @@ use corral_test_artifacts::CORRAL_PROBE;
 mod completion;
 #[path = "ratios/languages.rs"]
 mod languages;
+#[path = "ratios/serve.rs"]
+mod serve;
 #[path = "ratios/workloads.rs"]
 mod workloads;
 
@@ -110,6 +112,8 @@ fn main() {
     table.push(workloads::integrity_scan(&bench, &tree));
     table.push(workloads::walk(&bench, &tree));
     table.extend(workloads::git_status(&bench, &tree));
+    let (serve_rows, serve_lines) = serve::rows(&bench, &bench.dir.join("repo"));
+    table.extend(serve_rows);
     table.push(workloads::large_manifest(&bench));
     table.push(workloads::detach(&bench, &one));
     if let Some(row) = shell_startup(&bench, &one) {
@@ -143,6 +147,9 @@ fn main() {
         "peak RSS of the 1000-task run: {:.1} MiB",
         rss as f64 / 1024.0
     );
+    for line in serve_lines {
+        println!("{line}");
+    }
     println!("W1, W2, G1, G2 tree: {}", tree.display());
     languages::report(&bench);
 }

@@ -3,12 +3,14 @@
 //! Data flows one way, one folder per stage:
 //! `manifest` -> `plan` -> `run` -> `sandbox` -> `events` -> exit code (in
 //! `cli`). Beside the pipeline, `views` read events back for people,
-//! `review` serves auditors, `perf` judges `corral bench`'s samples and
+//! `review` serves auditors, `serve` is the per-user server that answers
+//! clients from warm state through the same `run` pipeline, `perf` judges `corral bench`'s samples and
 //! `setup` writes a user's manifest for the machine (`corral init`).
 //! Each folder's module doc says what it owns and what it must not
 //! import. The binary is a thin wrapper around [`Cli`].
 
 mod cli;
+mod detached;
 mod digest;
 mod escape;
 mod events;
@@ -20,6 +22,7 @@ mod plan;
 mod review;
 mod run;
 mod sandbox;
+mod serve;
 mod setup;
 mod views;
 

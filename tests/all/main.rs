@@ -20,6 +20,7 @@ mod properties;
 mod reliability;
 mod repo_context;
 mod report;
+mod serve;
 mod shell_setup;
 mod shells;
 mod signals;

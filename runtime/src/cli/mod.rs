@@ -16,11 +16,11 @@ mod list;
 mod lock;
 mod new;
 mod output;
-mod policy;
 mod rebaseline;
 mod report;
 mod result;
 mod run;
+mod serve;
 mod shell_init;
 mod shell_wiring;
 mod signals;
@@ -64,11 +64,12 @@ enum Command {
         #[arg(long, value_name = "ID")]
         only: Vec<String>,
     },
-    /// Print the result stored by the last successful run of a task.
-    Result {
-        /// The task's id.
-        id: String,
-    },
+    /// Print a task's result: the one stored by its last successful run,
+    /// or with --fresh one that reflects the files as they are now.
+    Result(result::ResultArgs),
+    /// Run the per-user server in the foreground: it keeps components and
+    /// watches warm and answers `corral result --fresh` and prompts.
+    Serve(serve::ServeArgs),
     /// Re-enable runs after the watchdog turned them off.
     Enable,
     /// Show what every task may do, and flag what a reviewer should look at.
@@ -161,7 +162,8 @@ impl Cli {
             Command::Check => check::check(manifest),
             Command::List => list::list(manifest),
             Command::Build { only } => build::build_command(manifest, only),
-            Command::Result { id } => result::result(manifest, id),
+            Command::Result(args) => result::result(manifest, args),
+            Command::Serve(args) => serve::serve(args),
             Command::Enable => enable::enable(manifest),
             Command::Audit { json, diff } => audit::audit(manifest, *json, diff.as_deref()),
             Command::Lock => lock::lock(manifest),

@@ -1,0 +1,242 @@
+//! R1-R3: the per-user server on the G1/G2 repository, each paired with
+//! `git status --porcelain=v2 --branch` in the same run; then the idle
+//! server's CPU and its memory after visiting 100 repositories.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use corral_test_artifacts::GIT_STATUS;
+
+use super::{Bench, CORRAL, Row, Target, spawn, time};
+
+/// A server of its own, in a private runtime directory; stopped on drop.
+pub struct Server {
+    runtime: tempfile::TempDir,
+    manifest: PathBuf,
+    cache: PathBuf,
+    /// The server's build, learnt from its first answer.
+    build: serde_json::Value,
+}
+
+impl Server {
+    fn start(bench: &Bench) -> Server {
+        let manifest = bench.dir.join("serve.toml");
+        std::fs::write(
+            &manifest,
+            format!(
+                "version = 1\n[runtime]\nmax_timeout_ms = 60000\nstate_dir = {:?}\n[[task]]\nid = \"git_status\"\nrationale = \"benchmark\"\ncomponent = {GIT_STATUS:?}\ncontext = \"repo\"\nreuse = true\ntimeout_ms = 60000\nfuel = 1_000_000_000_000_000\nmemory_mb = 1024\n",
+                bench.dir.join("serve-state").display()
+            ),
+        )
+        .unwrap();
+        let mut server = Server {
+            runtime: tempfile::tempdir().unwrap(),
+            manifest,
+            cache: bench.cache.clone(),
+            build: serde_json::Value::Null,
+        };
+        // The first client starts the server; a request with no build
+        // learns the server's, which later requests carry.
+        let first = server
+            .client(&bench.dir, &["result", "git_status", "--fresh"])
+            .output()
+            .unwrap();
+        assert!(first.status.code().is_some(), "{first:?}");
+        let answer = server.raw(&serde_json::json!({
+            "build": {"version": "", "exe": "", "stamp_ns": 0},
+            "op": {"name": "status"},
+        }));
+        server.build = answer["server"].clone();
+        server
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.runtime.path().join("corral/serve.sock")
+    }
+
+    fn client(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(CORRAL);
+        command
+            .arg("--manifest")
+            .arg(&self.manifest)
+            .args(args)
+            .current_dir(dir)
+            .env("PWD", dir)
+            .env("XDG_RUNTIME_DIR", self.runtime.path())
+            .env("CORRAL_CACHE_DIR", &self.cache);
+        command
+    }
+
+    fn raw(&self, request: &serde_json::Value) -> serde_json::Value {
+        let mut stream = UnixStream::connect(self.socket()).unwrap();
+        let mut line = serde_json::to_vec(request).unwrap();
+        line.push(b'\n');
+        stream.write_all(&line).unwrap();
+        let mut answer = String::new();
+        BufReader::new(stream).read_line(&mut answer).unwrap();
+        serde_json::from_str(&answer).unwrap()
+    }
+
+    /// The server's answer for `repo`, over the socket.
+    fn answer(&self, repo: &Path) -> serde_json::Value {
+        let answer = self.raw(&serde_json::json!({
+            "build": self.build,
+            "op": {
+                "name": "results",
+                "manifest": self.manifest,
+                "cwd": repo,
+                "ids": ["git_status"],
+                "env": {},
+            },
+        }));
+        assert_eq!(answer["results"][0]["state"], "fresh", "{answer}");
+        answer
+    }
+
+    fn pid(&self) -> u32 {
+        let text = std::fs::read_to_string(self.runtime.path().join("corral/serve.lock")).unwrap();
+        text.trim().parse().unwrap()
+    }
+
+    /// User and system CPU time of the server so far.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        // utime and stime: fields 14 and 15 of stat(5), here 12 and 13.
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.client(Path::new("/"), &["serve", "--stop"]).output();
+    }
+}
+
+/// R1-R3 on `repo` (the G1/G2 repository), and the idle and memory lines.
+pub fn rows(bench: &Bench, repo: &Path) -> (Vec<Row>, Vec<String>) {
+    let server = Server::start(bench);
+    let git = || {
+        let mut command = Command::new("git");
+        command
+            .args(["status", "--porcelain=v2", "--branch"])
+            .current_dir(repo);
+        time(|| spawn(command))
+    };
+    // git status refreshes the index; a change corral must see. Settle it
+    // before the rows that measure an unchanged repository.
+    let settle = || {
+        git();
+        server.answer(repo);
+    };
+    settle();
+    let r1 = Row::paired(
+        "R1",
+        "result git_status --fresh, nothing changed (client process) / git status",
+        "<= 0.3",
+        Target::AtMost(0.3),
+        || {
+            let baseline = git();
+            server.answer(repo);
+            let command = server.client(repo, &["result", "git_status", "--fresh"]);
+            (baseline, time(|| spawn(command)))
+        },
+    );
+    settle();
+    let r2 = Row::paired(
+        "R2",
+        "the server's answer over the socket, nothing changed / git status",
+        "<= 0.02",
+        Target::AtMost(0.02),
+        || {
+            let baseline = git();
+            server.answer(repo);
+            (baseline, time(|| drop(server.answer(repo))))
+        },
+    );
+    let touched = repo.join("bench-touched");
+    let mut flip = false;
+    let r3 = Row::paired(
+        "R3",
+        "a file changed -> the server holds the fresh result / git status",
+        "<= 2",
+        Target::AtMost(2.0),
+        || {
+            let baseline = git();
+            server.answer(repo);
+            flip = !flip;
+            let changed = Instant::now();
+            if flip {
+                std::fs::write(&touched, "x").unwrap();
+            } else {
+                std::fs::remove_file(&touched).unwrap();
+            }
+            server.answer(repo);
+            (baseline, changed.elapsed())
+        },
+    );
+    let _ = std::fs::remove_file(&touched);
+
+    let mut lines = Vec::new();
+    let before = server.cpu();
+    std::thread::sleep(Duration::from_secs(IDLE_SECS));
+    lines.push(format!(
+        "server CPU over {IDLE_SECS} idle seconds: {} ms (target ~0)",
+        (server.cpu() - before).as_millis()
+    ));
+    let repos = bench.dir.join("hundred");
+    for n in 0..100 {
+        let dir = repos.join(format!("r{n:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("file"), n.to_string()).unwrap();
+        for args in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &[
+                "-c",
+                "user.name=b",
+                "-c",
+                "user.email=b@b",
+                "commit",
+                "-q",
+                "-m",
+                "one",
+            ],
+        ] {
+            let status = Command::new("git")
+                .args(args)
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        server.answer(&dir);
+    }
+    lines.push(format!(
+        "server RSS after visiting 100 repositories: {:.1} MiB",
+        server.rss_kib() as f64 / 1024.0
+    ));
+    (vec![r1, r2, r3], lines)
+}
+
+/// How long the idle CPU is sampled: long enough for a ticking clock
+/// (200 wake-ups a second) to show, short enough for the bench.
+const IDLE_SECS: u64 = 20;

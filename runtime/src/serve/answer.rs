@@ -1,0 +1,388 @@
+//! What the server (or a client with no server) answers to a request for
+//! results: the manifest loaded anew (an edit counts at the next request),
+//! the same checks as `corral run` (flags, files, pins, `--locked`,
+//! `require_ack`, the watchdog), each task's result reused when nothing it
+//! can see changed, and the rest run through the runner.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::events::{
+    Event, EventFormat, EventTarget, EventWriter, Events, FailReason, Failure, LogLevel, RunTags,
+    SkipCause, Summary,
+};
+use crate::manifest::{Manifest, Task};
+use crate::mode::Mode;
+use crate::plan::{Plan, Skip};
+use crate::review::policy::{self, Policy, PolicyError};
+use crate::run::controls::Controls;
+use crate::run::results::ResultStore;
+use crate::run::{event_files, pipeline, watchdog};
+use crate::sandbox::Runtime;
+use crate::serve::protocol::{Answer, State, TaskAnswer, Verdict};
+use crate::serve::reuse::{Lookup, Reuse, Ticket};
+use crate::serve::runner::{Counters, Outcome, Runner};
+
+/// A request for results, as parsed.
+#[derive(Clone, Debug)]
+pub struct ResultsRequest {
+    pub manifest: PathBuf,
+    pub cwd: PathBuf,
+    pub ids: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub policy: Policy,
+}
+
+pub struct Answerer {
+    runner: Arc<Runner>,
+    /// `None` where nothing is watched (a client that runs in-process).
+    reuse: Option<Arc<Mutex<Reuse>>>,
+    /// Per manifest, the events of answers that started no run (reused
+    /// results, grants that cannot be watched), in their own events file
+    /// that ends, when the server stops, with a summary counting them.
+    notes: Mutex<HashMap<PathBuf, Notes>>,
+}
+
+/// One manifest's events of answers that started no run.
+struct Notes {
+    events: Events,
+    writer: EventWriter,
+    reused: u32,
+}
+
+/// What becomes of one started task.
+enum Pending {
+    Reused(String),
+    Running {
+        ticket: Option<Ticket>,
+        receiver: tokio::sync::oneshot::Receiver<Outcome>,
+    },
+}
+
+impl Answerer {
+    /// With `watch`, results of tasks that opted in are reused while
+    /// their files are unchanged.
+    pub fn new(runtime: Arc<Runtime>, watch: bool) -> std::io::Result<Arc<Answerer>> {
+        let reuse = match watch {
+            true => Some(Arc::new(Mutex::new(Reuse::new()?))),
+            false => None,
+        };
+        Ok(Arc::new(Answerer {
+            runner: Runner::new(runtime),
+            reuse,
+            notes: Mutex::default(),
+        }))
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.runner.counters
+    }
+
+    /// Grant sets watched now.
+    pub fn watched(&self) -> usize {
+        self.reuse.as_ref().map_or(0, |reuse| lock(reuse).watched())
+    }
+
+    /// Whether a run is under way.
+    pub fn busy(&self) -> bool {
+        self.runner.busy()
+    }
+
+    /// Cancels the runs under way (each started task still ends in one
+    /// terminal event), waits for them and closes the note files.
+    pub async fn shutdown(&self) {
+        self.runner.cancel.cancel("the server is stopping");
+        while self.runner.busy() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let notes: Vec<Notes> = lock(&self.notes).drain().map(|(_, notes)| notes).collect();
+        for notes in notes {
+            notes.events.emit(Event::Summary(Summary {
+                skipped: notes.reused,
+                reused: notes.reused,
+                wall_ms: notes.events.since_start_ms(),
+                ..Summary::default()
+            }));
+            drop(notes.events);
+            let writer = notes.writer;
+            let _ =
+                tokio::task::spawn_blocking(move || writer.finish(Duration::from_secs(2))).await;
+        }
+    }
+
+    pub async fn results(&self, request: ResultsRequest) -> Answer {
+        match self.try_results(request).await {
+            Ok(answer) => answer,
+            Err((verdict, message)) => Answer::Error { verdict, message },
+        }
+    }
+
+    async fn try_results(&self, request: ResultsRequest) -> Result<Answer, (Verdict, String)> {
+        let usage = |error: &dyn std::fmt::Display| (Verdict::Usage, error.to_string());
+        let manifest = Manifest::load(&request.manifest).map_err(|error| usage(&error))?;
+        let env = |name: &str| request.env.get(name).cloned();
+        let controls = Controls::from_env(env).map_err(|error| usage(&error))?;
+        let plan = Plan::new(&manifest, &request.ids, env)
+            .map_err(|error| usage(&error))?
+            .bind_context(Some(&request.cwd));
+        manifest
+            .check_files(&plan.start)
+            .map_err(|error| usage(&error))?;
+        policy::enforce(&manifest, &plan.start, request.policy).map_err(|error| match error {
+            PolicyError::Refused(message) => (Verdict::Refused, message),
+            PolicyError::Unreadable(error) => (Verdict::Internal, error.to_string()),
+        })?;
+        let mut answers: Vec<TaskAnswer> = plan.skip.iter().map(skipped).collect();
+        let state_dir = manifest.runtime.state_path.clone();
+        let off = match watchdog::tripped(&state_dir) {
+            Some(sentinel) => Some(format!(
+                "watchdog {}; runs are off until `corral enable`",
+                sentinel.trim()
+            )),
+            None => (env("CORRAL_MODE").as_deref() == Some("off"))
+                .then(|| "CORRAL_MODE=off: nothing runs".to_string()),
+        };
+        if let Some(reason) = off {
+            for task in &plan.start {
+                answers.push(last_known(
+                    &state_dir,
+                    task,
+                    State::Stale,
+                    Some(reason.clone()),
+                ));
+            }
+            return Ok(Answer::Results {
+                verdict: Verdict::Done,
+                results: answers,
+            });
+        }
+        let manifest = Arc::new(manifest);
+        let mut pending = Vec::with_capacity(plan.start.len());
+        let mut to_run = Vec::new();
+        for task in &plan.start {
+            let lookup = self.lookup(task).await;
+            match lookup {
+                Some(Lookup::Reused(result)) => {
+                    self.note(
+                        &manifest,
+                        Event::TaskSkipped {
+                            label: task.label.to_string(),
+                            cause: SkipCause::Unchanged,
+                        },
+                    );
+                    self.runner.counters.reused.fetch_add(1, Ordering::Relaxed);
+                    pending.push(Pending::Reused(result));
+                    continue;
+                }
+                Some(Lookup::Unwatchable {
+                    ref reason,
+                    first: true,
+                }) => {
+                    self.note(
+                        &manifest,
+                        Event::Log {
+                            label: task.label.to_string(),
+                            level: LogLevel::Warn,
+                            message: format!(
+                                "its grants cannot be watched, so it runs every time: {reason}"
+                            ),
+                        },
+                    );
+                }
+                _ => {}
+            }
+            let ticket = match lookup {
+                Some(Lookup::Run(ticket)) => Some(ticket),
+                _ => None,
+            };
+            to_run.push(task.clone());
+            pending.push(Pending::Running {
+                ticket,
+                receiver: tokio::sync::oneshot::channel().1,
+            });
+        }
+        let mut receivers = self
+            .runner
+            .submit(Arc::clone(&manifest), controls, to_run)
+            .into_iter();
+        for slot in &mut pending {
+            if let Pending::Running { receiver, .. } = slot
+                && let Some(submitted) = receivers.next()
+            {
+                *receiver = submitted;
+            }
+        }
+        let mut verdict = Verdict::Done;
+        for (task, pending) in plan.start.iter().zip(pending) {
+            let answer = match pending {
+                Pending::Reused(result) => TaskAnswer {
+                    id: task.id.to_string(),
+                    state: State::Fresh,
+                    repo: task.repo.clone(),
+                    result: Some(result),
+                    reason: None,
+                    reused: true,
+                },
+                Pending::Running { ticket, receiver } => {
+                    let outcome = receiver.await.unwrap_or_else(|_| {
+                        Err(Failure::new(
+                            FailReason::Error,
+                            "the run ended without an answer",
+                        ))
+                    });
+                    self.settle(ticket, &outcome);
+                    match outcome {
+                        Ok(result) => TaskAnswer {
+                            id: task.id.to_string(),
+                            state: State::Fresh,
+                            repo: task.repo.clone(),
+                            result: Some(result),
+                            reason: None,
+                            reused: false,
+                        },
+                        Err(failure) => {
+                            verdict = worse(
+                                verdict,
+                                match failure.reason {
+                                    FailReason::Integrity => Verdict::Refused,
+                                    _ => Verdict::TaskFailed,
+                                },
+                            );
+                            let reason = format!("{} {}", failure.reason.as_str(), failure.message);
+                            last_known(&state_dir, task, State::Failed, Some(reason))
+                        }
+                    }
+                }
+            };
+            answers.push(answer);
+        }
+        Ok(Answer::Results {
+            verdict,
+            results: answers,
+        })
+    }
+
+    async fn lookup(&self, task: &Task) -> Option<Lookup> {
+        let reuse = Arc::clone(self.reuse.as_ref().filter(|_| task.reuse)?);
+        let task = task.clone();
+        tokio::task::spawn_blocking(move || lock(&reuse).lookup(&task))
+            .await
+            .ok()
+    }
+
+    /// Keeps a done result for reuse, or forgets the last one.
+    fn settle(&self, ticket: Option<Ticket>, outcome: &Outcome) {
+        let (Some(ticket), Some(reuse)) = (ticket, &self.reuse) else {
+            return;
+        };
+        let mut reuse = lock(reuse);
+        match outcome {
+            Ok(result) => reuse.record(ticket, result.clone()),
+            Err(_) => reuse.forget(&ticket),
+        }
+    }
+
+    /// Writes an event about an answer that started no run.
+    fn note(&self, manifest: &Manifest, event: Event) {
+        let mut notes = lock(&self.notes);
+        if !notes.contains_key(&manifest.path) {
+            let opened = pipeline::open_state_dir(manifest)
+                .map_err(|error| error.to_string())
+                .and_then(|state| {
+                    event_files::new_run_events_file(&state).map_err(|error| error.to_string())
+                })
+                .and_then(|path| {
+                    let tags = RunTags {
+                        phase: manifest.runtime.phase.to_string(),
+                        mode: Mode::On,
+                    };
+                    Events::open(
+                        &EventTarget::File(path),
+                        EventFormat::Segment,
+                        tags,
+                        Instant::now(),
+                        None,
+                    )
+                    .map_err(|error| error.to_string())
+                });
+            match opened {
+                Ok((events, writer)) => {
+                    let opened = Notes {
+                        events,
+                        writer,
+                        reused: 0,
+                    };
+                    notes.insert(manifest.path.clone(), opened);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot open the server's events file");
+                    return;
+                }
+            }
+        }
+        if let Some(notes) = notes.get_mut(&manifest.path) {
+            let reused = matches!(
+                event,
+                Event::TaskSkipped {
+                    cause: SkipCause::Unchanged,
+                    ..
+                }
+            );
+            notes.reused += u32::from(reused);
+            notes.events.emit(event);
+        }
+    }
+}
+
+fn skipped((task, skip): &(Task, Skip)) -> TaskAnswer {
+    let reason = match skip {
+        Skip::Flag(flag) => format!("flag {flag} is off"),
+        Skip::NoRepo => "no_repo: the directory is in no git repository".to_string(),
+    };
+    TaskAnswer {
+        id: task.id.to_string(),
+        state: State::Skipped,
+        repo: None,
+        result: None,
+        reason: Some(reason),
+        reused: false,
+    }
+}
+
+/// The task's last stored result (its repository's, when bound), in a
+/// state that says it is not fresh.
+fn last_known(state_dir: &Path, task: &Task, state: State, reason: Option<String>) -> TaskAnswer {
+    let stored = match &task.repo {
+        Some(repo) => ResultStore::read_for_repo(state_dir, &task.id, repo),
+        None => ResultStore::read(state_dir, &task.id, false),
+    };
+    TaskAnswer {
+        id: task.id.to_string(),
+        state,
+        repo: task.repo.clone(),
+        result: stored.ok().flatten().map(|stored| stored.result),
+        reason,
+        reused: false,
+    }
+}
+
+/// The verdict of a request is its worst task's.
+fn worse(a: Verdict, b: Verdict) -> Verdict {
+    let rank = |verdict| match verdict {
+        Verdict::Done => 0,
+        Verdict::TaskFailed => 1,
+        Verdict::Refused => 2,
+        Verdict::Usage => 3,
+        Verdict::Internal => 4,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,222 @@
+//! The wire format: one JSON object per line each way. A request line may
+//! be at most [`MAX_REQUEST_BYTES`]; anything else (too long, not UTF-8,
+//! not JSON, unknown fields or operations) is answered with an error and
+//! never reaches the run.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// The longest request line read (a client sends its environment, for
+/// feature flags); a longer one is refused.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// Which build of corral speaks: its version, and the identity of the
+/// executable (device, inode, modification time), so a rebuilt binary
+/// never talks to a server of the old build. `stamp_ns` orders builds:
+/// the newer one replaces the older server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    pub version: String,
+    pub exe: String,
+    pub stamp_ns: i64,
+}
+
+impl Build {
+    /// This process's build.
+    pub fn current() -> &'static Build {
+        static BUILD: OnceLock<Build> = OnceLock::new();
+        BUILD.get_or_init(|| {
+            let meta = std::env::current_exe().and_then(std::fs::metadata).ok();
+            let stamp_ns = meta.as_ref().map_or(0, |meta| {
+                meta.mtime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(meta.mtime_nsec())
+            });
+            Build {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                exe: meta.map_or_else(String::new, |meta| format!("{}:{}", meta.dev(), meta.ino())),
+                stamp_ns,
+            }
+        })
+    }
+}
+
+/// One request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub build: Build,
+    pub op: Op,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// The current results of `ids` (every task when empty) of a manifest,
+    /// for a client in `cwd` with environment `env` (feature flags and
+    /// the test controls are read from it, as `corral run` reads its own).
+    Results {
+        manifest: PathBuf,
+        cwd: PathBuf,
+        ids: Vec<String>,
+        env: BTreeMap<String, String>,
+        #[serde(default)]
+        locked: bool,
+        #[serde(default)]
+        require_ack: bool,
+    },
+    /// Counters, for `corral serve --status`.
+    Status,
+    /// Stop the server (after the runs under way end).
+    Stop,
+}
+
+/// One answer, to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Answer {
+    Results {
+        /// How `corral run` would have ended for these tasks.
+        verdict: Verdict,
+        results: Vec<TaskAnswer>,
+    },
+    Status(Status),
+    Stopping,
+    /// The request was refused; `verdict` is how `corral run` (or
+    /// `corral check`) ends for the same mistake.
+    Error {
+        verdict: Verdict,
+        message: String,
+    },
+    /// The server is another build: the client talks to a server of its
+    /// own build instead.
+    OtherBuild {
+        server: Build,
+    },
+}
+
+/// How a request ended, as the command line's exit codes say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every task is answered and none failed.
+    Done,
+    /// Some task failed or timed out.
+    TaskFailed,
+    /// A usage or manifest error.
+    Usage,
+    /// An integrity or policy refusal.
+    Refused,
+    /// corral itself failed (its own state, the server).
+    Internal,
+}
+
+/// One task's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskAnswer {
+    pub id: String,
+    pub state: State,
+    /// The repository a bound task's answer is for.
+    pub repo: Option<PathBuf>,
+    /// The result (the last good one, when `state` is stale or failed).
+    pub result: Option<String>,
+    /// Why the state is not fresh: `reason message`.
+    pub reason: Option<String>,
+    /// Whether a fresh result is the last one, reused because nothing the
+    /// task can see has changed.
+    #[serde(default)]
+    pub reused: bool,
+}
+
+/// How current an answered result is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Computed from the files as they are now (or reused, unchanged).
+    Fresh,
+    /// The last stored result; a fresh one was not to be had in time.
+    Stale,
+    /// The task's run failed (`reason`); `result` is the last good one.
+    Failed,
+    /// The task did not run: `reason` says why (flag, no_repo).
+    Skipped,
+}
+
+/// What `corral serve --status` prints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    pub pid: u32,
+    /// Connections open now.
+    pub clients: u64,
+    /// Runs started (each a batch of tasks with its own events file).
+    pub runs: u64,
+    /// Task answers served from an unchanged last result.
+    pub reused: u64,
+    /// Tasks run.
+    pub tasks: u64,
+    /// Repositories and grant sets watched now.
+    pub watched: u64,
+    pub build: Build,
+}
+
+/// Reads one request; any mistake is the error text to answer with.
+pub fn parse_request(line: &[u8]) -> Result<Request, String> {
+    let text = std::str::from_utf8(line).map_err(|_| "the request is not UTF-8".to_string())?;
+    serde_json::from_str(text).map_err(|error| format!("malformed request: {error}"))
+}
+
+/// One line of JSON, newline included.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).unwrap_or_else(|error| {
+        // Our own types always encode; say so rather than panic.
+        format!("{{\"answer\":\"error\",\"verdict\":\"internal\",\"message\":\"cannot encode: {error}\"}}")
+            .into_bytes()
+    });
+    line.push(b'\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_garbage_is_an_error() {
+        let request = Request {
+            build: Build::current().clone(),
+            op: Op::Results {
+                manifest: "/m.toml".into(),
+                cwd: "/repo".into(),
+                ids: vec!["git_status".into()],
+                env: BTreeMap::new(),
+                locked: false,
+                require_ack: true,
+            },
+        };
+        let line = encode(&request);
+        let parsed = parse_request(line.trim_ascii_end()).unwrap();
+        assert!(matches!(
+            parsed.op,
+            Op::Results {
+                require_ack: true,
+                ..
+            }
+        ));
+        for garbage in [
+            &b"\xff\xfe"[..],
+            b"{}",
+            b"{\"op\":{\"name\":\"nope\"}}",
+            b"[1,2",
+            b"",
+        ] {
+            assert!(parse_request(garbage).is_err(), "{garbage:?}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Results kept for reuse: a task that opted in (`reuse = true`) is
+//! answered with its last result while its fingerprint (manifest entry,
+//! resolved grants, repository), its component file and every file under
+//! its grants are as they were when that result was computed.
+//!
+//! A ticket is taken before the run starts, with the watch generation at
+//! that moment: a change during the run moves the generation, so the
+//! result it produced is never reused.
+
+use std::collections::HashMap;
+
+use crate::manifest::Task;
+use crate::sandbox::warm::FileStamp;
+use crate::serve::watch::{Root, SetKey, Watched, Watches};
+
+/// Entries kept; the least recently used goes first.
+const MAX_ENTRIES: usize = 512;
+
+/// What a run must match to be reused later.
+#[derive(Clone, Debug)]
+pub struct Ticket {
+    fingerprint: String,
+    set: SetKey,
+    generation: u64,
+    component: Option<FileStamp>,
+}
+
+/// What to do with one task of a request.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Answer with this result: nothing changed.
+    Reused(String),
+    /// Run it; record the result under the ticket once it is done.
+    Run(Ticket),
+    /// Run it every time: its files cannot be watched. `first` is true the
+    /// first time this is said for these grants.
+    Unwatchable { reason: String, first: bool },
+}
+
+struct Entry {
+    ticket: Ticket,
+    result: String,
+    last_used: u64,
+}
+
+/// The watches and the results they vouch for.
+pub struct Reuse {
+    watches: Watches,
+    entries: HashMap<String, Entry>,
+    uses: u64,
+}
+
+impl Reuse {
+    pub fn new() -> std::io::Result<Reuse> {
+        Ok(Reuse {
+            watches: Watches::new()?,
+            entries: HashMap::new(),
+            uses: 0,
+        })
+    }
+
+    /// Sets of grants watched now.
+    pub fn watched(&self) -> usize {
+        self.watches.len()
+    }
+
+    /// Whether `task` (bound, if it is) can be answered from its last
+    /// result. May walk its grants the first time: call it off the
+    /// executor's threads.
+    pub fn lookup(&mut self, task: &Task) -> Lookup {
+        let set = roots(task);
+        let generation = match self.watches.watch(&set) {
+            Watched::Generation(generation) => generation,
+            Watched::Unwatchable { reason, first } => return Lookup::Unwatchable { reason, first },
+        };
+        let ticket = Ticket {
+            fingerprint: task.fingerprint(),
+            set,
+            generation,
+            component: FileStamp::of(&task.component_path),
+        };
+        self.uses += 1;
+        if let Some(entry) = self.entries.get_mut(&ticket.fingerprint)
+            && entry.ticket.generation == ticket.generation
+            && entry.ticket.set == ticket.set
+            && entry.ticket.component.is_some()
+            && entry.ticket.component == ticket.component
+        {
+            entry.last_used = self.uses;
+            return Lookup::Reused(entry.result.clone());
+        }
+        Lookup::Run(ticket)
+    }
+
+    /// Keeps a done run's result for reuse under the ticket taken before it.
+    pub fn record(&mut self, ticket: Ticket, result: String) {
+        if self.entries.len() >= MAX_ENTRIES
+            && let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.last_used)
+                .map(|(key, _)| key.clone())
+        {
+            self.entries.remove(&oldest);
+        }
+        self.uses += 1;
+        self.entries.insert(
+            ticket.fingerprint.clone(),
+            Entry {
+                ticket,
+                result,
+                last_used: self.uses,
+            },
+        );
+    }
+
+    /// Forgets the result of a task whose last run failed.
+    pub fn forget(&mut self, ticket: &Ticket) {
+        self.entries.remove(&ticket.fingerprint);
+    }
+}
+
+/// Everything the task can see through its grants.
+fn roots(task: &Task) -> SetKey {
+    let mut roots: SetKey = task
+        .dirs
+        .iter()
+        .map(|dir| Root::Tree(dir.host_path.clone()))
+        .chain(
+            task.files
+                .iter()
+                .map(|file| Root::File(file.host_path.clone())),
+        )
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}

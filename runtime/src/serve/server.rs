@@ -1,0 +1,448 @@
+//! `corral serve`: the listening half. One server per user: it holds an
+//! exclusive lock in the socket directory for its whole life, so of many
+//! servers started at once exactly one serves and the others exit.
+//!
+//! Every connection is checked before a byte is read (the peer's uid must
+//! be ours); a request line is bounded ([`MAX_REQUEST_BYTES`]) and must
+//! arrive whole within [`REQUEST_TIMEOUT`] once it has begun; an answer
+//! must be taken within [`WRITE_TIMEOUT`]. Idle connections may stay (a
+//! prompt keeps one open), but at [`MAX_CONNECTIONS`] the longest idle is
+//! closed for a new one, so idle or hostile peers can never lock out a
+//! client. The server exits after `idle` with no connection and no run.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rustix::fs::{FlockOperation, Mode, OFlags};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+
+use crate::review::policy::Policy;
+use crate::sandbox::Runtime;
+use crate::serve::answer::{Answerer, ResultsRequest};
+use crate::serve::protocol::{
+    self, Answer, Build, MAX_REQUEST_BYTES, Op, Request, Status, Verdict,
+};
+use crate::serve::socket_dir::SocketDir;
+
+/// Connections held at once; past it the longest idle is closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A request that has begun must be whole within this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// An answer must be taken within this.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the server runs.
+pub struct Config {
+    pub dir: SocketDir,
+    /// Exit after this long without connections or runs.
+    pub idle: Duration,
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Another server holds the directory.
+    #[error("a server already runs for this user (pid {pid}, socket {socket})")]
+    AlreadyRunning { pid: String, socket: PathBuf },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> StartError {
+    let context = context.into();
+    move |source| StartError::Io { context, source }
+}
+
+/// Serves until stopped (`--stop`, a signal, a newer client) or idle.
+/// Blocking: it owns its executor.
+pub fn serve(config: Config) -> Result<(), StartError> {
+    close_inherited_descriptors();
+    let lock_path = config.dir.lock();
+    let lock = rustix::fs::open(
+        &lock_path,
+        OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::RUSR | Mode::WUSR,
+    )
+    .map_err(|errno| io_error(format!("cannot open {}", lock_path.display()))(errno.into()))?;
+    let lock = std::fs::File::from(lock);
+    match rustix::fs::flock(&lock, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            let pid = std::fs::read_to_string(&lock_path).unwrap_or_default();
+            return Err(StartError::AlreadyRunning {
+                pid: pid.trim().to_string(),
+                socket: config.dir.socket(),
+            });
+        }
+        Err(errno) => return Err(io_error("cannot lock the server's directory")(errno.into())),
+    }
+    write_pid(&lock).map_err(io_error("cannot record the server's pid"))?;
+    let executor = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)))
+        .enable_all()
+        .build()
+        .map_err(io_error("cannot start the executor"))?;
+    let socket = config.dir.socket();
+    let served = executor.block_on(async {
+        // Only the lock holder binds: a socket file left by a killed
+        // server is replaced.
+        match std::fs::remove_file(&socket) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(io_error(format!("cannot replace {}", socket.display()))(
+                    error,
+                ));
+            }
+        }
+        let listener = UnixListener::bind(&socket)
+            .map_err(io_error(format!("cannot listen on {}", socket.display())))?;
+        let runtime = Runtime::new().map_err(|error| StartError::Io {
+            context: "cannot start wasmtime".into(),
+            source: io::Error::other(error),
+        })?;
+        let answerer = Answerer::new(runtime, true).map_err(io_error("cannot watch files"))?;
+        tracing::info!(socket = %socket.display(), pid = std::process::id(), "serving");
+        Server::new(answerer, config.idle).run(listener).await;
+        Ok(())
+    });
+    // Whatever still blocks a thread (a guest abandoned at its timeout)
+    // is not waited for.
+    executor.shutdown_background();
+    // The socket is removed only while the lock is held: the next server
+    // may already have bound a new one once the lock is let go.
+    let _ = std::fs::remove_file(&socket);
+    drop(lock);
+    served
+}
+
+struct Connection {
+    last_active: Instant,
+    close: CancellationToken,
+}
+
+struct Server {
+    answerer: Arc<Answerer>,
+    idle: Duration,
+    connections: Mutex<HashMap<u64, Connection>>,
+    next_id: AtomicU64,
+    stop: CancellationToken,
+    /// Set when the last connection closed or a run ended.
+    activity: tokio::sync::Notify,
+}
+
+impl Server {
+    fn new(answerer: Arc<Answerer>, idle: Duration) -> Arc<Server> {
+        Arc::new(Server {
+            answerer,
+            idle,
+            connections: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            stop: CancellationToken::new(),
+            activity: tokio::sync::Notify::new(),
+        })
+    }
+
+    async fn run(self: Arc<Self>, listener: UnixListener) {
+        if let (Ok(mut terminate), Ok(mut interrupt), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) {
+            let stop = self.stop.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
+                    _ = hangup.recv() => {}
+                }
+                tracing::info!("signal: stopping");
+                stop.cancel();
+            });
+        }
+        let idle_watch = Arc::clone(&self);
+        tokio::spawn(async move { idle_watch.exit_when_idle().await });
+        loop {
+            tokio::select! {
+                () = self.stop.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => self.admit(stream),
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        // Out of descriptors: give connections time to close.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+            }
+        }
+        for connection in lock(&self.connections).values() {
+            connection.close.cancel();
+        }
+        self.answerer.shutdown().await;
+    }
+
+    /// Stops the server once it has had no connection and no run for
+    /// `idle`.
+    async fn exit_when_idle(&self) {
+        loop {
+            let quiet = lock(&self.connections).is_empty() && !self.answerer.busy();
+            if quiet {
+                tokio::select! {
+                    () = tokio::time::sleep(self.idle) => {
+                        if lock(&self.connections).is_empty() && !self.answerer.busy() {
+                            tracing::info!("idle: stopping");
+                            self.stop.cancel();
+                            return;
+                        }
+                    }
+                    () = self.activity.notified() => {}
+                    () = self.stop.cancelled() => return,
+                }
+            } else {
+                tokio::select! {
+                    () = self.activity.notified() => {}
+                    // A run ending is noticed within this (it does not notify).
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = self.stop.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    /// Checks the peer, makes room, and serves the connection.
+    fn admit(self: &Arc<Self>, stream: UnixStream) {
+        let ours = rustix::process::geteuid().as_raw();
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == ours => {}
+            Ok(cred) => {
+                tracing::warn!(uid = cred.uid(), "refused a connection from another user");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "refused a connection whose peer is unknown");
+                return;
+            }
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let close = CancellationToken::new();
+        {
+            let mut connections = lock(&self.connections);
+            if connections.len() >= MAX_CONNECTIONS
+                && let Some(oldest) = connections
+                    .iter()
+                    .min_by_key(|(_, connection)| connection.last_active)
+                    .map(|(id, _)| *id)
+                && let Some(evicted) = connections.remove(&oldest)
+            {
+                evicted.close.cancel();
+            }
+            connections.insert(
+                id,
+                Connection {
+                    last_active: Instant::now(),
+                    close: close.clone(),
+                },
+            );
+        }
+        self.activity.notify_one();
+        let server = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::select! {
+                () = close.cancelled() => {}
+                () = server.converse(id, stream) => {}
+            }
+            lock(&server.connections).remove(&id);
+            server.activity.notify_one();
+        });
+    }
+
+    /// Reads requests and writes answers until the peer leaves or errs.
+    async fn converse(&self, id: u64, mut stream: UnixStream) {
+        let mut buffer: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 8192];
+        loop {
+            if let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                self.touch(id);
+                let answer = self.answer(&line[..line.len() - 1]).await;
+                self.touch(id);
+                let stop_after = matches!(answer, Answer::Stopping);
+                let written = tokio::time::timeout(
+                    WRITE_TIMEOUT,
+                    stream.write_all(&protocol::encode(&answer)),
+                )
+                .await;
+                if stop_after {
+                    self.stop.cancel();
+                }
+                if !matches!(written, Ok(Ok(()))) {
+                    return;
+                }
+                continue;
+            }
+            if buffer.len() > MAX_REQUEST_BYTES {
+                let answer = Answer::Error {
+                    verdict: Verdict::Usage,
+                    message: format!("request longer than {MAX_REQUEST_BYTES} bytes"),
+                };
+                let _ = tokio::time::timeout(
+                    WRITE_TIMEOUT,
+                    stream.write_all(&protocol::encode(&answer)),
+                )
+                .await;
+                return;
+            }
+            // Between requests a client may wait as long as it likes; a
+            // request that has begun must be finished in time.
+            let read = if buffer.is_empty() {
+                stream.read(&mut chunk).await
+            } else {
+                match tokio::time::timeout(REQUEST_TIMEOUT, stream.read(&mut chunk)).await {
+                    Ok(read) => read,
+                    Err(_) => {
+                        let answer = Answer::Error {
+                            verdict: Verdict::Usage,
+                            message: format!(
+                                "request not finished within {} ms",
+                                REQUEST_TIMEOUT.as_millis()
+                            ),
+                        };
+                        let _ = tokio::time::timeout(
+                            WRITE_TIMEOUT,
+                            stream.write_all(&protocol::encode(&answer)),
+                        )
+                        .await;
+                        return;
+                    }
+                }
+            };
+            match read {
+                Ok(0) | Err(_) => return,
+                Ok(count) => buffer.extend_from_slice(&chunk[..count]),
+            }
+        }
+    }
+
+    fn touch(&self, id: u64) {
+        if let Some(connection) = lock(&self.connections).get_mut(&id) {
+            connection.last_active = Instant::now();
+        }
+    }
+
+    async fn answer(&self, line: &[u8]) -> Answer {
+        let request: Request = match protocol::parse_request(line) {
+            Ok(request) => request,
+            Err(message) => {
+                return Answer::Error {
+                    verdict: Verdict::Usage,
+                    message,
+                };
+            }
+        };
+        let ours = Build::current();
+        if request.build != *ours {
+            // The newer build replaces this server; an older client runs
+            // without one.
+            if request.build.stamp_ns > ours.stamp_ns {
+                tracing::info!(client = ?request.build, "a newer client: stopping");
+                self.stop.cancel();
+            }
+            return Answer::OtherBuild {
+                server: ours.clone(),
+            };
+        }
+        match request.op {
+            Op::Status => Answer::Status(self.status()),
+            Op::Stop => Answer::Stopping,
+            Op::Results {
+                manifest,
+                cwd,
+                ids,
+                env,
+                locked,
+                require_ack,
+            } => {
+                if !manifest.is_absolute() || !cwd.is_absolute() {
+                    return Answer::Error {
+                        verdict: Verdict::Usage,
+                        message: "the manifest and directory must be absolute paths".into(),
+                    };
+                }
+                let request = ResultsRequest {
+                    manifest,
+                    cwd,
+                    ids,
+                    env,
+                    policy: Policy {
+                        locked,
+                        require_ack,
+                    },
+                };
+                self.answerer.results(request).await
+            }
+        }
+    }
+
+    fn status(&self) -> Status {
+        let counters = self.answerer.counters();
+        Status {
+            pid: std::process::id(),
+            clients: lock(&self.connections).len() as u64,
+            runs: counters.runs.load(Ordering::Relaxed),
+            reused: counters.reused.load(Ordering::Relaxed),
+            tasks: counters.tasks.load(Ordering::Relaxed),
+            watched: self.answerer.watched() as u64,
+            build: Build::current().clone(),
+        }
+    }
+}
+
+fn write_pid(lock: &std::fs::File) -> io::Result<()> {
+    use std::io::Write;
+    rustix::fs::ftruncate(lock.as_fd(), 0)?;
+    let mut file = lock;
+    write!(file, "{}", std::process::id())?;
+    Ok(())
+}
+
+/// Closes every descriptor above stderr that this process inherited (a
+/// shell's fd 7, a test harness's pipe): a server lives for minutes and
+/// must not hold its starter's pipes or locks open.
+fn close_inherited_descriptors() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: called first thing, before this process opens anything
+        // it keeps, so no owner of these descriptors exists in this
+        // process; the listing's own descriptor, closed already, is skipped.
+        unsafe {
+            if rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).is_ok() {
+                rustix::io::close(fd);
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

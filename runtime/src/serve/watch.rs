@@ -1,0 +1,469 @@
+//! Which of the files a task can see changed, from inotify.
+//!
+//! A watch set covers a task's grants: whole trees (every directory in
+//! them watched, links never followed) and single files (their directory
+//! watched, events for other names ignored). Each set has a generation
+//! that moves whenever anything in it may have changed; a result computed
+//! while the generation stayed the same is still what a run would give.
+//!
+//! The kernel queues an event during the system call that changed the
+//! file, so draining the queue ([`Watches::drain`]) at the start of a
+//! request sees every change that finished before the request was sent:
+//! no watcher thread can lag behind. Whatever cannot be followed exactly
+//! (a queue overflow, a directory renamed, a watch the kernel dropped)
+//! drops the set, and the next request starts it again with a fresh
+//! generation: when in doubt, the task runs.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+
+/// Directories one set may watch; a larger tree runs every time.
+const MAX_DIRS_PER_SET: usize = 50_000;
+/// Sets kept; the least recently used goes first (with its watches).
+const MAX_SETS: usize = 64;
+
+/// What a task can see, as watched.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Root {
+    /// A directory and everything below it.
+    Tree(PathBuf),
+    /// One file.
+    File(PathBuf),
+}
+
+/// A set's identity: its roots, sorted.
+pub type SetKey = Vec<Root>;
+
+/// Whether a set can vouch for its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Watched {
+    /// Nothing changed while the generation stays this.
+    Generation(u64),
+    /// It cannot be watched (the reason); `first` is true the first time
+    /// this is said for the set.
+    Unwatchable { reason: String, first: bool },
+}
+
+struct WatchSet {
+    generation: u64,
+    /// `Err(reason)` when it cannot be watched; it then holds no watches.
+    usable: Result<(), String>,
+    reported: bool,
+    last_used: u64,
+    wds: Vec<WatchDescriptor>,
+}
+
+/// The sets that use one watched directory, with the one name each
+/// cares about (`None`: every name).
+struct WatchedDir {
+    path: PathBuf,
+    users: Vec<(SetKey, Option<OsString>)>,
+}
+
+pub struct Watches {
+    inotify: Inotify,
+    buffer: Vec<u8>,
+    sets: HashMap<SetKey, WatchSet>,
+    dirs: HashMap<WatchDescriptor, WatchedDir>,
+    /// Source of generations and of use times: every new value is unique,
+    /// so a set dropped and made again never repeats a generation.
+    counter: u64,
+}
+
+const MASK: WatchMask = WatchMask::MODIFY
+    .union(WatchMask::ATTRIB)
+    .union(WatchMask::CLOSE_WRITE)
+    .union(WatchMask::CREATE)
+    .union(WatchMask::DELETE)
+    .union(WatchMask::DELETE_SELF)
+    .union(WatchMask::MOVE_SELF)
+    .union(WatchMask::MOVED_FROM)
+    .union(WatchMask::MOVED_TO)
+    .union(WatchMask::DONT_FOLLOW)
+    .union(WatchMask::ONLYDIR)
+    .union(WatchMask::EXCL_UNLINK);
+
+impl Watches {
+    pub fn new() -> io::Result<Watches> {
+        Ok(Watches {
+            inotify: Inotify::init()?,
+            buffer: vec![0; 64 * 1024],
+            sets: HashMap::new(),
+            dirs: HashMap::new(),
+            counter: 0,
+        })
+    }
+
+    /// Sets watched now.
+    pub fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// The state of the set for `roots`, starting to watch them if they
+    /// are not watched yet. Drains the queue first.
+    pub fn watch(&mut self, roots: &[Root]) -> Watched {
+        self.drain();
+        let mut key: SetKey = roots.to_vec();
+        key.sort();
+        key.dedup();
+        if !self.sets.contains_key(&key) {
+            self.start(&key);
+            // Changes made while the walk ran are in the queue now.
+            self.drain();
+        }
+        let now = self.tick();
+        let Some(set) = self.sets.get_mut(&key) else {
+            return Watched::Unwatchable {
+                reason: "the watch was dropped while it was made".into(),
+                first: false,
+            };
+        };
+        set.last_used = now;
+        match &set.usable {
+            Ok(()) => Watched::Generation(set.generation),
+            Err(reason) => {
+                let first = !set.reported;
+                set.reported = true;
+                Watched::Unwatchable {
+                    reason: reason.clone(),
+                    first,
+                }
+            }
+        }
+    }
+
+    /// Reads every queued event and moves the generations they concern.
+    pub fn drain(&mut self) {
+        loop {
+            let mut batch = Vec::new();
+            match self.inotify.read_events(&mut self.buffer) {
+                Ok(events) => {
+                    for event in events {
+                        batch.push((event.wd, event.mask, event.name.map(OsString::from)));
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read file events; dropping every watch");
+                    self.drop_all();
+                    return;
+                }
+            }
+            if batch.is_empty() {
+                return;
+            }
+            for (wd, mask, name) in batch {
+                self.apply(wd, mask, name);
+            }
+        }
+    }
+
+    fn apply(&mut self, wd: WatchDescriptor, mask: EventMask, name: Option<OsString>) {
+        if mask.contains(EventMask::Q_OVERFLOW) {
+            tracing::info!("file event queue overflowed; dropping every watch");
+            self.drop_all();
+            return;
+        }
+        let Some(dir) = self.dirs.get(&wd) else {
+            return;
+        };
+        let concerned: Vec<SetKey> = dir
+            .users
+            .iter()
+            .filter(|(_, only)| only.is_none() || only.as_ref() == name.as_ref())
+            .map(|(key, _)| key.clone())
+            .collect();
+        let dir_path = dir.path.clone();
+        // What cannot be followed exactly: the set is dropped and made anew.
+        let structural = mask.intersects(
+            EventMask::IGNORED | EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::UNMOUNT,
+        ) || (mask.contains(EventMask::ISDIR)
+            && mask.intersects(EventMask::MOVED_FROM | EventMask::MOVED_TO));
+        for key in concerned {
+            if structural {
+                self.drop_set(&key);
+                continue;
+            }
+            let generation = self.tick();
+            if let Some(set) = self.sets.get_mut(&key) {
+                set.generation = generation;
+            }
+            // A new directory in a tree is watched from now on (whatever
+            // was made in it before is covered by this change).
+            if mask.contains(EventMask::ISDIR | EventMask::CREATE)
+                && let Some(name) = &name
+                && key.iter().any(|root| matches!(root, Root::Tree(_)))
+            {
+                let mut count = self.sets.get(&key).map_or(0, |set| set.wds.len());
+                if let Err(reason) = self.add_tree(&key, &dir_path.join(name), &mut count) {
+                    self.make_unusable(&key, reason);
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    /// Starts a set: every directory of its trees, the directory of each
+    /// file. Whatever fails makes it unwatchable, with the reason.
+    fn start(&mut self, key: &SetKey) {
+        if self.sets.len() >= MAX_SETS
+            && let Some(oldest) = self
+                .sets
+                .iter()
+                .min_by_key(|(_, set)| set.last_used)
+                .map(|(key, _)| key.clone())
+        {
+            self.drop_set(&oldest);
+        }
+        let generation = self.tick();
+        self.sets.insert(
+            key.clone(),
+            WatchSet {
+                generation,
+                usable: Ok(()),
+                reported: false,
+                last_used: generation,
+                wds: Vec::new(),
+            },
+        );
+        let mut count = 0;
+        for root in key {
+            let added = match root {
+                Root::Tree(path) => {
+                    watchable_fs(path).and_then(|()| self.add_tree(key, path, &mut count))
+                }
+                Root::File(path) => self.add_file(key, path),
+            };
+            if let Err(reason) = added {
+                self.make_unusable(key, reason);
+                return;
+            }
+        }
+    }
+
+    fn add_file(&mut self, key: &SetKey, path: &Path) -> Result<(), String> {
+        let shown = path.display();
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(format!("{shown} has no directory to watch"));
+        };
+        // A link's target can change without an event in this directory.
+        if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            return Err(format!(
+                "{shown} is a symbolic link; its target is not watched"
+            ));
+        }
+        watchable_fs(parent)?;
+        self.add_dir(key, parent, Some(name.to_os_string()))
+    }
+
+    /// Watches `top` and every directory below it, without following links.
+    fn add_tree(&mut self, key: &SetKey, top: &Path, count: &mut usize) -> Result<(), String> {
+        let mut stack = vec![top.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            *count += 1;
+            if *count > MAX_DIRS_PER_SET {
+                return Err(format!(
+                    "more than {MAX_DIRS_PER_SET} directories under {}",
+                    top.display()
+                ));
+            }
+            match self.add_dir(key, &dir, None) {
+                Ok(()) => {}
+                // Gone already: its removal is an event of its parent.
+                Err(_) if !dir.exists() => continue,
+                Err(reason) => return Err(reason),
+            }
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
+            };
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    stack.push(entry.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_dir(&mut self, key: &SetKey, dir: &Path, only: Option<OsString>) -> Result<(), String> {
+        let wd =
+            self.inotify
+                .watches()
+                .add(dir, MASK)
+                .map_err(|error| match error.raw_os_error() {
+                    Some(libc_enospc) if libc_enospc == rustix::io::Errno::NOSPC.raw_os_error() => {
+                        "the inotify watch limit is reached (sysctl fs.inotify.max_user_watches)"
+                            .to_string()
+                    }
+                    _ => format!("cannot watch {}: {error}", dir.display()),
+                })?;
+        let entry = self.dirs.entry(wd.clone()).or_insert_with(|| WatchedDir {
+            path: dir.to_path_buf(),
+            users: Vec::new(),
+        });
+        if !entry.users.iter().any(|(user, _)| user == key) {
+            entry.users.push((key.clone(), only));
+            if let Some(set) = self.sets.get_mut(key) {
+                set.wds.push(wd);
+            }
+        }
+        Ok(())
+    }
+
+    fn make_unusable(&mut self, key: &SetKey, reason: String) {
+        self.release(key);
+        if let Some(set) = self.sets.get_mut(key) {
+            set.usable = Err(reason);
+        }
+    }
+
+    /// Forgets a set and its watches; its next use starts it again.
+    fn drop_set(&mut self, key: &SetKey) {
+        self.release(key);
+        self.sets.remove(key);
+    }
+
+    fn drop_all(&mut self) {
+        let keys: Vec<SetKey> = self.sets.keys().cloned().collect();
+        for key in keys {
+            self.drop_set(&key);
+        }
+    }
+
+    /// Removes the set's watches that no other set uses.
+    fn release(&mut self, key: &SetKey) {
+        let Some(set) = self.sets.get_mut(key) else {
+            return;
+        };
+        for wd in std::mem::take(&mut set.wds) {
+            let Some(dir) = self.dirs.get_mut(&wd) else {
+                continue;
+            };
+            dir.users.retain(|(user, _)| user != key);
+            if dir.users.is_empty() {
+                self.dirs.remove(&wd);
+                let _ = self.inotify.watches().remove(wd);
+            }
+        }
+    }
+}
+
+/// Filesystems whose changes made elsewhere raise no local events.
+fn watchable_fs(path: &Path) -> Result<(), String> {
+    const REMOTE: [(i64, &str); 8] = [
+        (0x6969, "NFS"),
+        (0x517B, "SMB"),
+        (0xFF53_4D42, "CIFS"),
+        (0xFE53_4D42, "SMB2"),
+        (0x6573_5546, "FUSE"),
+        (0x0102_1997, "9p"),
+        (0x00C3_6400, "Ceph"),
+        (0x7461_636F, "OCFS2"),
+    ];
+    let stat = rustix::fs::statfs(path)
+        .map_err(|error| format!("cannot stat {}: {error}", path.display()))?;
+    #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
+    let kind = stat.f_type as i64;
+    match REMOTE.iter().find(|(magic, _)| *magic == kind) {
+        Some((_, name)) => Err(format!(
+            "{} is on {name}, where changes made elsewhere raise no events",
+            path.display()
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generation(watches: &mut Watches, roots: &[Root]) -> u64 {
+        match watches.watch(roots) {
+            Watched::Generation(generation) => generation,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_change_anywhere_in_a_tree_moves_its_generation_at_once() {
+        let root = tempfile::tempdir().unwrap();
+        let deep = root.path().join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("f"), "1").unwrap();
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::Tree(root.path().to_path_buf())];
+        let first = generation(&mut watches, &roots);
+        assert_eq!(generation(&mut watches, &roots), first, "nothing changed");
+        std::fs::write(deep.join("f"), "2").unwrap();
+        let second = generation(&mut watches, &roots);
+        assert_ne!(second, first, "a write deep down, seen without waiting");
+        // A new directory is watched from then on.
+        std::fs::create_dir(deep.join("new")).unwrap();
+        let third = generation(&mut watches, &roots);
+        assert_ne!(third, second);
+        std::fs::write(deep.join("new/g"), "x").unwrap();
+        assert_ne!(generation(&mut watches, &roots), third);
+        // Reading changes nothing.
+        let now = generation(&mut watches, &roots);
+        std::fs::read(deep.join("f")).unwrap();
+        assert_eq!(generation(&mut watches, &roots), now);
+    }
+
+    #[test]
+    fn a_file_root_ignores_its_neighbours_and_a_renamed_directory_restarts() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("watched");
+        std::fs::write(&file, "1").unwrap();
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::File(file.clone())];
+        let first = generation(&mut watches, &roots);
+        std::fs::write(root.path().join("neighbour"), "x").unwrap();
+        assert_eq!(generation(&mut watches, &roots), first);
+        // Replaced by rename, as editors save.
+        std::fs::write(root.path().join("tmp"), "2").unwrap();
+        std::fs::rename(root.path().join("tmp"), &file).unwrap();
+        assert_ne!(generation(&mut watches, &roots), first);
+
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tree.path().join("d")).unwrap();
+        let roots = [Root::Tree(tree.path().to_path_buf())];
+        let before = generation(&mut watches, &roots);
+        std::fs::rename(tree.path().join("d"), tree.path().join("e")).unwrap();
+        let after = generation(&mut watches, &roots);
+        assert_ne!(after, before);
+        std::fs::write(tree.path().join("e/f"), "x").unwrap();
+        assert_ne!(
+            generation(&mut watches, &roots),
+            after,
+            "the renamed dir is watched"
+        );
+    }
+
+    #[test]
+    fn a_linked_file_cannot_be_watched_and_says_so_once() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("target"), "1").unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(root.path().join("target"), &link).unwrap();
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::File(link)];
+        assert!(matches!(
+            watches.watch(&roots),
+            Watched::Unwatchable { first: true, .. }
+        ));
+        assert!(matches!(
+            watches.watch(&roots),
+            Watched::Unwatchable { first: false, .. }
+        ));
+    }
+}
