@@ -16,6 +16,7 @@ mod manifest_errors;
 mod modes;
 mod new_task;
 mod perf;
+mod prompt;
 mod properties;
 mod reliability;
 mod repo_context;

@@ -31,6 +31,9 @@ pub fn available(programs: &[&str]) -> bool {
 /// A tmux server with one window running one command.
 pub struct Tmux {
     socket: String,
+    /// The private runtime directory of the corral server the shell may
+    /// start, stopped with the tmux server.
+    corral_runtime: Option<std::path::PathBuf>,
 }
 
 impl Tmux {
@@ -65,7 +68,10 @@ impl Tmux {
             .status()
             .unwrap();
         assert!(status.success(), "tmux did not start");
-        Tmux { socket }
+        Tmux {
+            socket,
+            corral_runtime: None,
+        }
     }
 
     pub fn screen(&self) -> String {
@@ -74,6 +80,18 @@ impl Tmux {
             .output()
             .unwrap();
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The pid of the program running in the pane.
+    pub fn pane_pid(&self) -> u32 {
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket, "display-message", "-p", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Types `keys` (tmux key names, e.g. "Enter", "q").
@@ -108,6 +126,25 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .status();
+        if let Some(runtime) = &self.corral_runtime {
+            stop_corral_server(runtime);
+        }
+    }
+}
+
+/// Stops the corral server of a runtime directory, if one runs.
+pub fn stop_corral_server(runtime: &Path) {
+    let lock = runtime.join("corral/serve.lock");
+    let Some(pid) = std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -125,7 +162,11 @@ pub fn interactive_shell(home: &Path, shell: &str, rc: &Path, limit: Duration) -
     };
     let home_text = home.display().to_string();
     let cache = crate::support::shared_cache_dir().display().to_string();
-    let tmux = Tmux::start(
+    // The shell's corral server lives in the test's own runtime directory.
+    let runtime = home.join(".run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let runtime_text = runtime.display().to_string();
+    let mut tmux = Tmux::start(
         home,
         &command,
         &[
@@ -134,8 +175,11 @@ pub fn interactive_shell(home: &Path, shell: &str, rc: &Path, limit: Duration) -
             ("PATH", "/usr/bin:/bin"),
             ("TERM", "xterm"),
             ("CORRAL_CACHE_DIR", &cache),
+            ("XDG_RUNTIME_DIR", &runtime_text),
+            ("CORRAL_SERVE_IDLE_SECS", "60"),
         ],
     );
+    tmux.corral_runtime = Some(runtime);
     tmux.wait_for(limit, "the first prompt", |screen| {
         screen.contains("READY>")
     });

@@ -26,7 +26,7 @@ use crate::run::results::ResultStore;
 use crate::sandbox::Runtime;
 use crate::serve::answer::{Answerer, ResultsRequest};
 use crate::serve::client::{AskError, Client};
-use crate::serve::protocol::{Answer, Op, State, TaskAnswer, Verdict};
+use crate::serve::protocol::{Answer, Format, Op, State, TaskAnswer, Verdict};
 
 #[derive(Debug, Args)]
 pub struct ResultArgs {
@@ -146,6 +146,7 @@ fn ask_server(request: &ResultsRequest, wait: Option<Duration>) -> Result<Answer
         env: request.env.clone(),
         locked: request.policy.locked,
         require_ack: request.policy.require_ack,
+        format: Format::Json,
     };
     client.ask(&op, wait)
 }

@@ -10,6 +10,7 @@ use super::output::print_raw;
 use crate::detached;
 use crate::serve::client::{self, AskError, Client};
 use crate::serve::protocol::{Answer, Op};
+use crate::serve::relay;
 use crate::serve::server::{self, Config, StartError};
 use crate::serve::socket_dir::SocketDir;
 
@@ -23,8 +24,15 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "stop")]
     status: bool,
     /// Stop the running server (runs under way end first, cancelled).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["start", "relay"])]
     stop: bool,
+    /// Start a server in the background unless one runs, and return.
+    #[arg(long, conflicts_with_all = ["status", "relay"])]
+    start: bool,
+    /// Relay request lines from stdin to the server and its answers to
+    /// stdout (a shell's coprocess), starting the server when needed.
+    #[arg(long, conflicts_with = "status")]
+    relay: bool,
     /// Exit after SECS without clients or runs.
     #[arg(long, value_name = "SECS", env = "CORRAL_SERVE_IDLE_SECS", default_value_t = DEFAULT_IDLE_SECS)]
     idle_exit: u64,
@@ -44,6 +52,19 @@ pub fn serve(args: &ServeArgs) -> Result<Exit, CliError> {
     let path = socket_dir_path();
     if args.status || args.stop {
         return ask_running(args, &path);
+    }
+    if args.start || args.relay {
+        let mut client = Client::new(&path).map_err(|error| CliError::Usage(error.to_string()))?;
+        client.autostart = Some(Duration::from_secs(args.idle_exit.max(1)));
+        if args.relay {
+            relay::relay(&client)
+                .map_err(|error| CliError::internal("relaying to the server", error))?;
+        } else {
+            client
+                .connect()
+                .map_err(|error| CliError::internal("cannot start the server", error))?;
+        }
+        return Ok(Exit::Success);
     }
     let dir = SocketDir::create(&path).map_err(|error| CliError::Usage(error.to_string()))?;
     let config = Config {

@@ -78,6 +78,7 @@ fn snippet(
         .iter()
         .map(Path::new)
         .find(|path| path.is_file());
+    let (request_head, request_tail) = request_frame(manifest, &wiring.bound);
     let template = match shell {
         Shell::Zsh => include_str!("snippets/corral.zsh"),
         Shell::Bash => include_str!("snippets/corral.bash"),
@@ -87,6 +88,9 @@ fn snippet(
     // their detached runs wait until the prompt (command substitutions in
     // it included) is on screen.
     template
+        .replace("@REQUEST_HEAD@", &quote(&request_head))
+        .replace("@REQUEST_TAIL@", &quote(&request_tail))
+        .replace("@CORRAL@", &quote(&corral.display().to_string()))
         .replace("@MANIFEST@", &manifest.display().to_string())
         .replace("@START_BOUND@", &start_bound)
         .replace("@START@", &start)
@@ -101,6 +105,23 @@ fn snippet(
         )
         .replace("@BASH_COMPLETION@", &path(bash_completion))
         .replace("@INDEX_ROOTS@", &index.map(index_roots).unwrap_or_default())
+}
+
+/// The fixed parts of the request a shell sends the server for its bound
+/// tasks: the shell puts the sequence number between them and its
+/// JSON-escaped `$PWD` after them, then `"}}`. A snippet names only
+/// corral's version (it outlives builds; see `Build::compatible_with`).
+fn request_frame(manifest: &Path, bound: &[String]) -> (String, String) {
+    let head = format!(
+        "{{\"build\":{{\"version\":{},\"exe\":\"\",\"stamp_ns\":0}},\"seq\":",
+        serde_json::Value::from(env!("CARGO_PKG_VERSION"))
+    );
+    let tail = format!(
+        ",\"op\":{{\"name\":\"results\",\"manifest\":{},\"ids\":{},\"env\":{{}},\"format\":\"lines\",\"cwd\":\"",
+        serde_json::Value::from(manifest.to_string_lossy().into_owned()),
+        serde_json::Value::from(bound.to_vec())
+    );
+    (head, tail)
 }
 
 /// The `case` arms that turn the index's paths (guest paths; relative to
@@ -153,5 +174,27 @@ mod tests {
             !word.is_empty() && word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
         });
         assert_eq!(placeholder, None, "every placeholder replaced:\n{text}");
+    }
+
+    #[test]
+    fn the_request_frame_is_a_request_once_completed() {
+        let (head, tail) = request_frame(Path::new("/m/a \"b\".toml"), &["git_status".into()]);
+        let line = format!("{head}7{tail}/home/u/repo\"}}}}");
+        let request = crate::serve::protocol::parse_request(line.as_bytes()).unwrap();
+        assert_eq!(request.seq, 7);
+        assert!(
+            request
+                .build
+                .compatible_with(crate::serve::protocol::Build::current())
+        );
+        let crate::serve::protocol::Op::Results {
+            manifest, cwd, ids, ..
+        } = request.op
+        else {
+            panic!("{line}");
+        };
+        assert_eq!(manifest, Path::new("/m/a \"b\".toml"));
+        assert_eq!(cwd, Path::new("/home/u/repo"));
+        assert_eq!(ids, ["git_status"]);
     }
 }

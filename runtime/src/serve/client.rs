@@ -79,7 +79,7 @@ impl Client {
     }
 
     /// A connection to the server, starting it if allowed and needed.
-    fn connect(&self) -> Result<UnixStream, AskError> {
+    pub fn connect(&self) -> Result<UnixStream, AskError> {
         let socket = self.dir.socket();
         match UnixStream::connect(&socket) {
             Ok(stream) => return Ok(stream),
@@ -124,6 +124,7 @@ fn exchange(stream: UnixStream, op: &Op, wait: Option<Duration>) -> Result<Answe
     let request = Request {
         build: Build::current().clone(),
         op: op.clone(),
+        seq: 0,
     };
     (&stream).write_all(&protocol::encode(&request))?;
     let mut line = Vec::new();

@@ -6,7 +6,8 @@
 //! format (`protocol`), connections and their limits (`server`), the
 //! batching of requested tasks into runs (`runner`), file watches
 //! (`watch`), the reuse of unchanged results (`reuse`), and the client
-//! side (`client`, `autostart`). It drives `run` exactly as the command
+//! side (`client`, `autostart`, and `relay` for a shell with no socket of
+//! its own). It drives `run` exactly as the command
 //! line does, through `run::pipeline`; it must not import the views or the
 //! command line.
 //!
@@ -18,6 +19,7 @@ pub mod answer;
 pub mod autostart;
 pub mod client;
 pub mod protocol;
+pub mod relay;
 mod reuse;
 mod runner;
 pub mod server;

@@ -27,6 +27,14 @@ pub struct Build {
 }
 
 impl Build {
+    /// Whether a client of build `self` may be served by `server`: the same
+    /// build, or a shell snippet of the same version (a snippet is written
+    /// once and cannot know the executable; it names only the version and
+    /// leaves `exe` empty).
+    pub fn compatible_with(&self, server: &Build) -> bool {
+        self == server || (self.exe.is_empty() && self.version == server.version)
+    }
+
     /// This process's build.
     pub fn current() -> &'static Build {
         static BUILD: OnceLock<Build> = OnceLock::new();
@@ -52,6 +60,10 @@ impl Build {
 pub struct Request {
     pub build: Build,
     pub op: Op,
+    /// Echoed at the end of a `lines` answer, so a shell that asked again
+    /// before the last answer came can tell answers apart.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -69,11 +81,25 @@ pub enum Op {
         locked: bool,
         #[serde(default)]
         require_ack: bool,
+        /// How the answer is written.
+        #[serde(default)]
+        format: Format,
     },
     /// Counters, for `corral serve --status`.
     Status,
     /// Stop the server (after the runs under way end).
     Stop,
+}
+
+/// How an answer is written: JSON, or lines a shell reads with builtins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Json,
+    /// One `task` line per task, then `end`; fields separated by tabs and
+    /// escaped as `echo` reads them (see [`encode_lines`]).
+    Lines,
 }
 
 /// One answer, to one request.
@@ -183,6 +209,88 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     line
 }
 
+/// An answer as lines for a shell, ending with `end<TAB>SEQ<TAB>VERDICT`:
+///
+/// ```text
+/// task<TAB>ID<TAB>STATE<TAB>REUSED(0|1)<TAB>RESULT<TAB>REASON
+/// error<TAB>MESSAGE
+/// ```
+///
+/// Fields are escaped so that no tab or newline is left in them: `\\`,
+/// `\n`, `\t`, and other control characters as `\0ooo`, which zsh's
+/// `${(g::)x}`, bash's `printf %b` and fish's `printf %b` decode.
+pub fn encode_lines(answer: &Answer, seq: u64) -> Vec<u8> {
+    let mut out = String::new();
+    let verdict = match answer {
+        Answer::Results { verdict, results } => {
+            for task in results {
+                out.push_str(&format!(
+                    "task\t{}\t{}\t{}\t{}\t{}\n",
+                    escape_field(&task.id),
+                    state_name(task.state),
+                    u8::from(task.reused),
+                    escape_field(task.result.as_deref().unwrap_or_default()),
+                    escape_field(task.reason.as_deref().unwrap_or_default()),
+                ));
+            }
+            *verdict
+        }
+        Answer::Error { verdict, message } => {
+            out.push_str(&format!("error\t{}\n", escape_field(message)));
+            *verdict
+        }
+        Answer::OtherBuild { server } => {
+            out.push_str(&format!(
+                "error\t{}\n",
+                escape_field(&format!(
+                    "the server is another build of corral ({})",
+                    server.version
+                ))
+            ));
+            Verdict::Internal
+        }
+        Answer::Status(_) | Answer::Stopping => Verdict::Done,
+    };
+    out.push_str(&format!("end\t{seq}\t{}\n", verdict_name(verdict)));
+    out.into_bytes()
+}
+
+fn state_name(state: State) -> &'static str {
+    match state {
+        State::Fresh => "fresh",
+        State::Stale => "stale",
+        State::Failed => "failed",
+        State::Skipped => "skipped",
+    }
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Done => "done",
+        Verdict::TaskFailed => "task_failed",
+        Verdict::Usage => "usage",
+        Verdict::Refused => "refused",
+        Verdict::Internal => "internal",
+    }
+}
+
+/// Escapes one field of a `lines` answer.
+fn escape_field(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\0{:03o}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,10 +306,13 @@ mod tests {
                 env: BTreeMap::new(),
                 locked: false,
                 require_ack: true,
+                format: Format::Json,
             },
+            seq: 0,
         };
         let line = encode(&request);
         let parsed = parse_request(line.trim_ascii_end()).unwrap();
+        assert_eq!(parsed.seq, 0, "seq defaults to 0");
         assert!(matches!(
             parsed.op,
             Op::Results {
@@ -218,5 +329,25 @@ mod tests {
         ] {
             assert!(parse_request(garbage).is_err(), "{garbage:?}");
         }
+    }
+
+    #[test]
+    fn lines_escape_what_would_break_a_line_or_a_field() {
+        let answer = Answer::Results {
+            verdict: Verdict::Done,
+            results: vec![TaskAnswer {
+                id: "git_status".into(),
+                state: State::Fresh,
+                repo: None,
+                result: Some("a\tb\nc\\d\u{1b}[31m".into()),
+                reason: None,
+                reused: true,
+            }],
+        };
+        let text = String::from_utf8(encode_lines(&answer, 7)).unwrap();
+        assert_eq!(
+            text,
+            "task\tgit_status\tfresh\t1\ta\\tb\\nc\\\\d\\0033[31m\t\nend\t7\tdone\n"
+        );
     }
 }

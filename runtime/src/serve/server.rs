@@ -28,7 +28,7 @@ use crate::review::policy::Policy;
 use crate::sandbox::Runtime;
 use crate::serve::answer::{Answerer, ResultsRequest};
 use crate::serve::protocol::{
-    self, Answer, Build, MAX_REQUEST_BYTES, Op, Request, Status, Verdict,
+    self, Answer, Build, Format, MAX_REQUEST_BYTES, Op, Request, Status, Verdict,
 };
 use crate::serve::socket_dir::SocketDir;
 
@@ -276,14 +276,10 @@ impl Server {
             if let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
                 let line: Vec<u8> = buffer.drain(..=end).collect();
                 self.touch(id);
-                let answer = self.answer(&line[..line.len() - 1]).await;
+                let (answer, encoded) = self.answer(&line[..line.len() - 1]).await;
                 self.touch(id);
                 let stop_after = matches!(answer, Answer::Stopping);
-                let written = tokio::time::timeout(
-                    WRITE_TIMEOUT,
-                    stream.write_all(&protocol::encode(&answer)),
-                )
-                .await;
+                let written = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&encoded)).await;
                 if stop_after {
                     self.stop.cancel();
                 }
@@ -341,31 +337,40 @@ impl Server {
         }
     }
 
-    async fn answer(&self, line: &[u8]) -> Answer {
+    /// The answer to one request line, encoded as the request asks.
+    async fn answer(&self, line: &[u8]) -> (Answer, Vec<u8>) {
         let request: Request = match protocol::parse_request(line) {
             Ok(request) => request,
             Err(message) => {
-                return Answer::Error {
+                let answer = Answer::Error {
                     verdict: Verdict::Usage,
                     message,
                 };
+                let encoded = protocol::encode(&answer);
+                return (answer, encoded);
             }
         };
-        let ours = Build::current();
-        if request.build != *ours {
-            // The newer build replaces this server; an older client runs
-            // without one.
-            if request.build.stamp_ns > ours.stamp_ns {
-                tracing::info!(client = ?request.build, "a newer client: stopping");
-                self.stop.cancel();
+        let lines = matches!(
+            request.op,
+            Op::Results {
+                format: Format::Lines,
+                ..
             }
-            return Answer::OtherBuild {
-                server: ours.clone(),
-            };
-        }
-        match request.op {
-            Op::Status => Answer::Status(self.status()),
-            Op::Stop => Answer::Stopping,
+        );
+        let answer = self.respond(request.build, request.op).await;
+        let encoded = match lines {
+            true => protocol::encode_lines(&answer, request.seq),
+            false => protocol::encode(&answer),
+        };
+        (answer, encoded)
+    }
+
+    async fn respond(&self, build: Build, op: Op) -> Answer {
+        let (manifest, cwd, ids, env, locked, require_ack) = match op {
+            // Status and stop are for any build: an upgraded corral can
+            // still see and stop the server an older one started.
+            Op::Status => return Answer::Status(self.status()),
+            Op::Stop => return Answer::Stopping,
             Op::Results {
                 manifest,
                 cwd,
@@ -373,26 +378,37 @@ impl Server {
                 env,
                 locked,
                 require_ack,
-            } => {
-                if !manifest.is_absolute() || !cwd.is_absolute() {
-                    return Answer::Error {
-                        verdict: Verdict::Usage,
-                        message: "the manifest and directory must be absolute paths".into(),
-                    };
-                }
-                let request = ResultsRequest {
-                    manifest,
-                    cwd,
-                    ids,
-                    env,
-                    policy: Policy {
-                        locked,
-                        require_ack,
-                    },
-                };
-                self.answerer.results(request).await
+                format: _,
+            } => (manifest, cwd, ids, env, locked, require_ack),
+        };
+        if !build.compatible_with(Build::current()) {
+            // The newer build replaces this server; an older client runs
+            // without one.
+            if build.stamp_ns > Build::current().stamp_ns {
+                tracing::info!(client = ?build, "a newer client: stopping");
+                self.stop.cancel();
             }
+            return Answer::OtherBuild {
+                server: Build::current().clone(),
+            };
         }
+        if !manifest.is_absolute() || !cwd.is_absolute() {
+            return Answer::Error {
+                verdict: Verdict::Usage,
+                message: "the manifest and directory must be absolute paths".into(),
+            };
+        }
+        let request = ResultsRequest {
+            manifest,
+            cwd,
+            ids,
+            env,
+            policy: Policy {
+                locked,
+                require_ack,
+            },
+        };
+        self.answerer.results(request).await
     }
 
     fn status(&self) -> Status {

@@ -4,8 +4,22 @@
 # Results: ${corral_results[ID]}, refreshed before every prompt; $corral_alert
 # is set while the integrity scan reports changed watched files. A
 # repository-bound task's result is there only while the shell is in the
-# repository it was computed for (it arrives one prompt after the command).
-declare -gA corral_results _corral_for
+# repository it was computed for.
+# With the server (`corral serve`), bound tasks are asked for through one
+# coprocess per shell (`corral serve --relay`, started at the first prompt):
+# each prompt waits at most $corral_wait_ms (default 10) for a fresh answer,
+# else shows the last one with ${corral_state[ID]}=stale. bash cannot redraw
+# a prompt by itself: a late answer shows at the next prompt.
+# ${corral_state[ID]} is fresh, stale or failed (${corral_reason[ID]} says
+# why). Without a server, detached runs as before.
+declare -gA corral_results _corral_for corral_state corral_reason _corral_last
+corral_wait_ms=${corral_wait_ms:-10}
+_corral_seq=0
+_corral_relay_tried=0
+_corral_answered=
+_corral_detached=
+_corral_request_head=@REQUEST_HEAD@
+_corral_request_tail=@REQUEST_TAIL@
 _corral_bound=" @BOUND@ "
 _corral_started=0
 _corral_framework=
@@ -21,9 +35,86 @@ _corral_find_repo() {
   done
   [[ -e /.git ]] && _corral_repo=/ || _corral_repo=
 }
+# The relay to the server: one coprocess per shell, restarted at most
+# every 10 s when it is gone.
+_corral_connect() {
+  [[ -n ${_corral_co[1]-} ]] && return 0
+  (( EPOCHSECONDS - _corral_relay_tried >= 10 )) || return 1
+  _corral_relay_tried=$EPOCHSECONDS
+  coproc _corral_co { exec @CORRAL@ serve --relay 2>/dev/null; }
+  # Not a job of the user's: no notice when it ends.
+  disown "$_corral_co_PID" 2>/dev/null
+  [[ -n ${_corral_co[1]-} ]]
+}
+# Asks the server for the bound tasks of $_corral_repo; returns 1 when no
+# server can be asked (the caller falls back to a detached run).
+_corral_ask() {
+  local cwd=$PWD line seq state id reason result rest pending=() entry timeout
+  [[ $cwd == *[[:cntrl:]]* ]] && return 1
+  cwd=${cwd//\\/\\\\}
+  cwd=${cwd//\"/\\\"}
+  _corral_connect || return 1
+  (( _corral_seq++ ))
+  printf '%s%s%s%s"}}\n' "$_corral_request_head" "$_corral_seq" "$_corral_request_tail" "$cwd" \
+    >&"${_corral_co[1]}" 2>/dev/null || return 1
+  local deadline=$(( ${EPOCHREALTIME/./} + corral_wait_ms * 1000 )) left
+  while true; do
+    left=$(( deadline - ${EPOCHREALTIME/./} ))
+    (( left > 0 )) || break
+    printf -v timeout '%d.%06d' $(( left / 1000000 )) $(( left % 1000000 ))
+    IFS= read -r -t "$timeout" line <&"${_corral_co[0]}" || break
+    case $line in
+      task$'\t'*) pending+=("$line") ;;
+      end$'\t'*)
+        seq=${line#end$'\t'}
+        seq=${seq%%$'\t'*}
+        if [[ $seq == "$_corral_seq" ]]; then
+          for entry in "${pending[@]}"; do
+            # task, id, state, reused, result, reason; fields may be empty.
+            rest=${entry#task$'\t'}
+            id=${rest%%$'\t'*} rest=${rest#*$'\t'}
+            state=${rest%%$'\t'*} rest=${rest#*$'\t'}
+            rest=${rest#*$'\t'}
+            result=${rest%%$'\t'*} reason=${rest#*$'\t'}
+            printf -v id '%b' "$id"
+            printf -v result '%b' "$result"
+            printf -v reason '%b' "$reason"
+            corral_results[$id]=$result
+            corral_state[$id]=$state
+            corral_reason[$id]=$reason
+            _corral_for[$id]=$_corral_repo
+            [[ $state == failed ]] || _corral_last[$id:$_corral_repo]=$result
+          done
+          _corral_answered=1
+          return 0
+        fi
+        pending=()
+        ;;
+      error$'\t'*) return 1 ;;
+    esac
+  done
+  # Not in time: this repository's last answer (else its stored result,
+  # read below), marked stale; the fresh one shows at the next prompt.
+  for id in $_corral_bound; do
+    corral_state[$id]=stale
+    corral_reason[$id]="waiting for a fresh answer"
+    if [[ -n ${_corral_last[$id:$_corral_repo]+set} ]]; then
+      corral_results[$id]=${_corral_last[$id:$_corral_repo]}
+      _corral_for[$id]=$_corral_repo
+      _corral_answered=1
+    fi
+  done
+  return 0
+}
 _corral_prompt() {
   local file id value
   [[ $_corral_bound == "  " ]] || _corral_find_repo
+  _corral_answered= _corral_detached=
+  if [[ $_corral_bound != "  " ]]; then
+    # The relay starts at the first prompt, so it is up in a repository.
+    _corral_connect
+    [[ -n $_corral_repo ]] && { _corral_ask || _corral_detached=1; }
+  fi
   # Each result file is replaced by rename: a read sees old or new, whole.
   for file in @RESULTS@/*; do
     [[ -f $file ]] || continue
@@ -32,6 +123,9 @@ _corral_prompt() {
     IFS= read -r -d '' value < "$file" || true
     if [[ $_corral_bound != *" $id "* ]]; then
       corral_results[$id]=$value
+    elif [[ -n $_corral_answered ]]; then
+      # Answered by the server above.
+      continue
     elif [[ -n $_corral_repo && $value == "repo=$_corral_repo"$'\n'* ]]; then
       corral_results[$id]=${value#*$'\n'}
       _corral_for[$id]=$_corral_repo
@@ -57,8 +151,9 @@ _corral_prompt() {
   if (( ! _corral_started )); then
     _corral_started=1
     @START@ --defer-ms @DEFER_MS@ </dev/null >/dev/null 2>&1
-  elif [[ -n $_corral_repo && $_corral_bound != "  " ]]; then
-    # Runs that pile up coalesce in corral: one runs, one more follows.
+  elif [[ -n $_corral_repo && $_corral_bound != "  " && -n $_corral_detached ]]; then
+    # No server: runs that pile up coalesce in corral, one runs, one more
+    # follows.
     @START_BOUND@ --defer-ms @DEFER_MS@ </dev/null >/dev/null 2>&1
   fi
 }

@@ -4,11 +4,30 @@
 # Results: ${corral_results[ID]}, refreshed before every prompt; $corral_alert
 # is set while the integrity scan reports changed watched files. A
 # repository-bound task's result is there only while the shell is in the
-# repository it was computed for (it arrives one prompt after the command).
+# repository it was computed for.
+# With the server (`corral serve`, started on demand), bound tasks are asked
+# for over its socket with zsh's own modules, no process per prompt: each
+# prompt waits at most $corral_wait_ms (default 10) for a fresh answer, else
+# shows the last one with ${corral_state[ID]}=stale and redraws when the
+# fresh one lands. ${corral_state[ID]} is fresh, stale or failed
+# (${corral_reason[ID]} says why). Without a server, detached runs as before.
 # Start-up only defines these and appends to precmd_functions: modules and
 # hooks are loaded at the first prompt.
-typeset -gA corral_results _corral_for
+typeset -gA corral_results _corral_for corral_state corral_reason _corral_last
+typeset -g corral_wait_ms=${corral_wait_ms:-10}
+typeset -ga corral_redraw_functions
+typeset -g _corral_fd= _corral_seq=0 _corral_buf= _corral_server_tried=0 _corral_answered=
+# A request is head, sequence number, tail, the JSON-escaped $PWD, `"}}`.
+typeset -g _corral_request_head=@REQUEST_HEAD@
+typeset -g _corral_request_tail=@REQUEST_TAIL@
 typeset -ga _corral_bound=(@BOUND@)
+# Set, if empty, from the start: a prompt under `setopt nounset` can read them.
+() {
+  local id
+  for id in "${_corral_bound[@]}"; do
+    corral_results[$id]= corral_state[$id]= corral_reason[$id]=
+  done
+}
 typeset -g _corral_repo=
 typeset -g _corral_integrity=@INTEGRITY@ corral_alert=
 # The completion dump corral keeps fresh after the prompt (zsh_compdump).
@@ -39,6 +58,157 @@ _corral_find_repo() {
   done
   _corral_repo=
 }
+# The server's socket, where `corral serve` puts it.
+_corral_socket() {
+  if [[ -n ${XDG_RUNTIME_DIR-} ]]; then
+    REPLY=$XDG_RUNTIME_DIR/corral/serve.sock
+  else
+    REPLY=${TMPDIR:-/tmp}/corral-$EUID/serve.sock
+  fi
+}
+_corral_close() {
+  [[ -n $_corral_fd ]] || return 0
+  zle -F $_corral_fd 2>/dev/null
+  exec {_corral_fd}>&-
+  _corral_fd= _corral_buf=
+}
+# Connects to the server; when there is none, starts one (at most every
+# 10 s) for a later prompt.
+_corral_connect() {
+  emulate -L zsh
+  zmodload zsh/net/socket zsh/system zsh/datetime 2>/dev/null || return 1
+  _corral_socket
+  if ! zsocket $REPLY 2>/dev/null; then
+    if (( EPOCHSECONDS - _corral_server_tried >= 10 )); then
+      _corral_server_tried=$EPOCHSECONDS
+      # Its output closes once it listens: then ask, and redraw.
+      local fd
+      exec {fd}< <(@CORRAL@ serve --start </dev/null >/dev/null 2>&1; print)
+      zle -F -w $fd _corral_server_up 2>/dev/null
+    fi
+    return 1
+  fi
+  _corral_fd=$REPLY
+  zle -F -w $_corral_fd _corral_readable 2>/dev/null
+  return 0
+}
+# Asks the server for the bound tasks of $_corral_repo; returns 1 when no
+# server can be asked (the caller falls back to a detached run).
+_corral_ask() {
+  emulate -L zsh
+  setopt localtraps
+  # A server that went away must not kill the shell with SIGPIPE.
+  trap '' PIPE
+  local cwd=$PWD
+  # Names JSON cannot carry as they are go the detached way.
+  [[ $cwd == *[[:cntrl:]]* ]] && return 1
+  cwd=${cwd//\\/\\\\}
+  cwd=${cwd//\"/\\\"}
+  [[ -n $_corral_fd ]] || _corral_connect || return 1
+  (( _corral_seq++ ))
+  if ! syswrite -o $_corral_fd "$_corral_request_head$_corral_seq$_corral_request_tail$cwd\"}}"$'\n'; then
+    _corral_close
+    return 1
+  fi
+  local -F deadline=$(( EPOCHREALTIME + corral_wait_ms / 1000.0 ))
+  local -F left
+  local chunk
+  while true; do
+    left=$(( deadline - EPOCHREALTIME ))
+    (( left > 0 )) || break
+    chunk=
+    sysread -t $left -i $_corral_fd chunk
+    case $? in
+      0) _corral_buf+=$chunk; _corral_take && return 0 ;;
+      4) break ;;
+      *) _corral_close; return 1 ;;
+    esac
+  done
+  # Not in time: this repository's last answer (else its stored result,
+  # read below), marked stale; the fresh one redraws the prompt when it
+  # lands.
+  local id
+  for id in $_corral_bound; do
+    corral_state[$id]=stale
+    corral_reason[$id]="waiting for a fresh answer"
+    if (( ${+_corral_last[$id:$_corral_repo]} )); then
+      corral_results[$id]=${_corral_last[$id:$_corral_repo]}
+      _corral_for[$id]=$_corral_repo
+    else
+      _corral_answered=
+    fi
+  done
+  return 0
+}
+# Applies the complete answers in the buffer; true when the newest
+# request's answer was applied.
+_corral_take() {
+  emulate -L zsh
+  local line applied=1
+  local -a fields pending
+  while [[ $_corral_buf == *$'\n'* ]]; do
+    line=${_corral_buf%%$'\n'*}
+    _corral_buf=${_corral_buf#*$'\n'}
+    fields=("${(@ps:\t:)line}")
+    case $fields[1] in
+      task) pending+=("$line") ;;
+      end)
+        if [[ $fields[2] == $_corral_seq ]]; then
+          local entry id
+          for entry in $pending; do
+            fields=("${(@ps:\t:)entry}")
+            id=${(g::)fields[2]}
+            corral_state[$id]=$fields[3]
+            corral_reason[$id]=${(g::)fields[6]}
+            if [[ $fields[3] == (fresh|stale) ]]; then
+              corral_results[$id]=${(g::)fields[5]}
+              _corral_last[$id:$_corral_repo]=${corral_results[$id]}
+            else
+              # Failed: the last good result, with the state saying so.
+              corral_results[$id]=${(g::)fields[5]}
+            fi
+            _corral_for[$id]=$_corral_repo
+          done
+          applied=0
+          _corral_answered=1
+        fi
+        pending=()
+        ;;
+    esac
+  done
+  return $applied
+}
+# The server's answer landed while the prompt waits: show it.
+_corral_readable() {
+  emulate -L zsh
+  local chunk
+  if ! sysread -t 0 -i $_corral_fd chunk 2>/dev/null; then
+    (( $? == 4 )) && return
+    _corral_close
+    return
+  fi
+  _corral_buf+=$chunk
+  if _corral_take; then
+    local hook
+    for hook in $corral_redraw_functions; do $hook; done
+    zle reset-prompt
+  fi
+}
+zle -N _corral_readable
+# The server started by this shell listens now: ask it for this prompt.
+_corral_server_up() {
+  emulate -L zsh
+  local fd=$1
+  zle -F $fd
+  exec {fd}<&-
+  [[ -n $_corral_repo ]] && (( $#_corral_bound )) || return 0
+  _corral_answered=1
+  _corral_ask || return 0
+  local hook
+  for hook in $corral_redraw_functions; do $hook; done
+  zle reset-prompt
+}
+zle -N _corral_server_up
 _corral_start() {
   emulate -L zsh
   # A dump newer than its compiled copy is compiled (a builtin), so the
@@ -50,8 +220,9 @@ _corral_start() {
   if (( ! ${+_corral_started} )); then
     typeset -g _corral_started=1
     @START@ </dev/null >/dev/null 2>&1
-  elif [[ -n $_corral_repo ]] && (( $#_corral_bound )); then
-    # Runs that pile up coalesce in corral: one runs, one more follows.
+  elif [[ -n $_corral_repo ]] && (( $#_corral_bound )) && [[ -n $_corral_detached ]]; then
+    # No server: runs that pile up coalesce in corral, one runs, one more
+    # follows.
     @START_BOUND@ </dev/null >/dev/null 2>&1
   fi
 }
@@ -65,6 +236,14 @@ _corral_precmd() {
     autoload -Uz add-zle-hook-widget && add-zle-hook-widget line-init _corral_start
   fi
   (( $#_corral_bound )) && _corral_find_repo
+  typeset -g _corral_detached= _corral_answered=
+  # The server is started at the first prompt, so it is up by the time
+  # the shell enters a repository.
+  (( $#_corral_bound )) && [[ -z $_corral_fd ]] && _corral_connect
+  if [[ -n $_corral_repo ]] && (( $#_corral_bound )); then
+    _corral_answered=1
+    _corral_ask || _corral_detached=1 _corral_answered=
+  fi
   local file id text
   # Each result file is replaced by rename: a read sees old or new, whole.
   for file in @RESULTS@/*(N.); do
@@ -73,6 +252,9 @@ _corral_precmd() {
     text=${mapfile[$file]}
     if (( ! ${_corral_bound[(Ie)$id]} )); then
       corral_results[$id]=$text
+    elif [[ -n $_corral_answered ]]; then
+      # Answered by the server above.
+      continue
     elif [[ -n $_corral_repo && $text == "repo=$_corral_repo"$'\n'* ]]; then
       corral_results[$id]=${text#*$'\n'}
       _corral_for[$id]=$_corral_repo

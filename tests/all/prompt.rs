@@ -1,0 +1,328 @@
+//! The prompt with the server, in real zsh and bash in tmux: it shows
+//! what is true now (zsh redraws by itself when a late answer lands),
+//! follows `cd` between repositories, survives the user's options, and
+//! costs no process per prompt (zsh) or one coprocess per shell (bash).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::git::git;
+use crate::support::{Fixture, artifacts};
+use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// The git status task, bound and reused, in the fixture's manifest.
+fn manifest(fixture: &Fixture) {
+    fixture.manifest(&format!(
+        r#"[runtime]
+max_timeout_ms = 10000
+[[task]]
+id = "git_status"
+rationale = "test"
+component = {:?}
+context = "repo"
+reuse = true
+timeout_ms = 10000
+fuel = 40_000_000_000
+memory_mb = 256
+"#,
+        artifacts::GIT_STATUS
+    ));
+}
+
+/// A committed repository of `files` files in directories of 100.
+fn big_repo(parent: &Path, name: &str, branch: &str, files: usize) -> PathBuf {
+    let dir = parent.join(name);
+    for n in 0..files {
+        let sub = dir.join(format!("d{:03}", n / 100));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("f{n}")), format!("{n}\n")).unwrap();
+    }
+    git(&dir, &["init", "-q", "-b", branch]);
+    git(&dir, &["add", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "files"]);
+    dir
+}
+
+/// A shell whose prompt is `[BRANCH untracked=N|STATE] READY> `, read
+/// straight from the snippet's variables (prompt_subst in zsh), with
+/// `extra` before the snippet.
+fn shell(fixture: &Fixture, shell: &str, extra: &str) -> Tmux {
+    let snippet = fixture.corral(&["shell-init", shell]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
+    let source = shell_quote(&path.display().to_string());
+    let (name, rc) = match shell {
+        "zsh" => (
+            ".zshrc",
+            format!(
+                "{extra}\nsetopt prompt_subst\nsource {source}\nPROMPT='[${{${{corral_results[git_status]%% head=*}}:-none}} untracked=${{${{corral_results[git_status]#*untracked=}}%% *}}|${{corral_state[git_status]}}] READY> '\n"
+            ),
+        ),
+        _ => (
+            "bashrc",
+            format!(
+                "{extra}\nsource {source}\nPS1='[${{corral_results[git_status]%% head=*}} untracked=${{corral_results[git_status]#*untracked=}}|${{corral_state[git_status]}}] READY> '\n"
+            ),
+        ),
+    };
+    let rc_path = fixture.write(name, rc);
+    interactive_shell(fixture.path(), shell, &rc_path, LIMIT)
+}
+
+/// The newest prompt line on the screen.
+fn newest_prompt(screen: &str) -> String {
+    screen
+        .lines()
+        .rev()
+        .find(|line| line.contains("READY>"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn cd(dir: &Path) -> String {
+    format!("cd {}", shell_quote(&dir.display().to_string()))
+}
+
+/// zsh: a late answer redraws the prompt with no keypress; `cd A`, `cd B`,
+/// `cd A` show each repository's status; the user's odd options do not
+/// matter; and, with the server up, no prompt forks.
+#[test]
+fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
+    if !available(&["tmux", "zsh", "git", "strace"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    manifest(&fixture);
+    let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 5000);
+    let beta = big_repo(fixture.path(), "beta", "beta-branch", 200);
+    // No wait at all: every fresh status must come by a redraw.
+    let tmux = shell(
+        &fixture,
+        "zsh",
+        "setopt nounset ksharrays shwordsplit\ncorral_wait_ms=0",
+    );
+    let shows = |want: &str| {
+        tmux.wait_for(LIMIT, want, |screen| {
+            newest_prompt(screen).starts_with(want)
+        })
+    };
+    for (dir, branch) in [
+        (&alpha, "alpha-branch"),
+        (&beta, "beta-branch"),
+        (&alpha, "alpha-branch"),
+    ] {
+        tmux.send(&[&cd(dir), "Enter"]);
+        shows(&format!("[branch={branch} untracked=0|fresh]"));
+    }
+    // A change shows within a second of the command, without a keypress.
+    tmux.send(&["touch x", "Enter"]);
+    let seen = std::time::Instant::now();
+    shows("[branch=alpha-branch untracked=1|fresh]");
+    assert!(
+        seen.elapsed() < Duration::from_secs(1),
+        "redrawn after {:?}",
+        seen.elapsed()
+    );
+
+    // Steady state: ten prompts, no process started by the shell.
+    let pid = tmux.pane_pid();
+    let trace = fixture.path().join("strace.out");
+    let mut strace = Command::new("strace")
+        .args(["-f", "-e", "trace=process", "-o"])
+        .arg(&trace)
+        .args(["-p", &pid.to_string()])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..10 {
+        tmux.send(&["Enter"]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    shows("[branch=alpha-branch untracked=1|fresh]");
+    let _ = Command::new("kill").arg(strace.id().to_string()).status();
+    strace.wait().unwrap();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let forks: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            ["clone", "fork", "execve"]
+                .iter()
+                .any(|call| line.contains(call))
+        })
+        .collect();
+    assert!(forks.is_empty(), "zsh forked at a prompt:\n{text}");
+}
+
+/// bash: the status after a command shows by the next prompt, through one
+/// relay coprocess for the shell's life.
+#[test]
+fn bash_shows_the_fresh_status_through_one_relay() {
+    if !available(&["tmux", "bash", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    manifest(&fixture);
+    let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 500);
+    let tmux = shell(&fixture, "bash", "corral_wait_ms=2000");
+    tmux.send(&[&cd(&alpha), "Enter"]);
+    tmux.wait_for(LIMIT, "alpha's status", |screen| {
+        newest_prompt(screen).starts_with("[branch=alpha-branch untracked=0 ")
+    });
+    tmux.send(&["touch x", "Enter"]);
+    // The budget lets the fresh answer reach this very prompt.
+    let screen = tmux.wait_for(LIMIT, "the prompt after touch", |screen| {
+        screen.contains("READY> touch x\n")
+            && newest_prompt(screen).contains("READY>")
+            && !newest_prompt(screen).contains("touch x")
+    });
+    assert!(
+        newest_prompt(&screen).starts_with("[branch=alpha-branch untracked=1 "),
+        "{screen}"
+    );
+    for _ in 0..5 {
+        tmux.send(&["Enter"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bash = tmux.pane_pid();
+    let relays = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let parent = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().nth(1));
+            cmdline.split(|&b| b == 0).any(|arg| arg == b"--relay")
+                && parent == Some(bash.to_string().as_str())
+        })
+        .count();
+    assert_eq!(relays, 1, "one relay for the shell");
+}
+
+/// The prompt examples of README (` ```zsh ` and ` ```bash ` blocks that set
+/// `PROMPT` or `PS1`), each as written.
+fn readme_prompts(language: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let fence = format!("```{language}\n");
+    readme
+        .split(&fence)
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block.to_string()))
+        .filter(|block| block.contains("PROMPT=") || block.contains("PS1="))
+        .collect()
+}
+
+/// Every README prompt example works as written in its shell, with and
+/// without an alert: the status segment shows, an alert shows as text,
+/// and nothing of the expansion syntax leaks onto the screen.
+fn readme_prompts_work(shell: &str) {
+    if !available(&["tmux", shell, "git"]) {
+        return;
+    }
+    let examples = readme_prompts(shell);
+    assert!(!examples.is_empty(), "README has {shell} prompt examples");
+    for example in examples {
+        let fixture = Fixture::new();
+        manifest(&fixture);
+        let alpha = big_repo(fixture.path(), "alpha", "main", 10);
+        let snippet = fixture.corral(&["shell-init", shell]);
+        let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
+        let source = format!("source {}", shell_quote(&path.display().to_string()));
+        // The alert as the integrity scan would raise it, after corral's hook.
+        let fake_alert = "_alert() { [[ -e ~/alert ]] && corral_alert='ALERT: watched files changed' || corral_alert=; }";
+        let (name, rc) = match shell {
+            "zsh" => (
+                ".zshrc",
+                format!("{source}\n{fake_alert}\nprecmd_functions+=(_alert)\n{example}"),
+            ),
+            _ => (
+                "bashrc",
+                format!(
+                    "{source}\n{fake_alert}\nPROMPT_COMMAND=\"$PROMPT_COMMAND; _alert\"\n{example}"
+                ),
+            ),
+        };
+        let rc_path = fixture.write(name, rc);
+        let tmux = Tmux::start(
+            fixture.path(),
+            &match shell {
+                "zsh" => "zsh -i".to_string(),
+                _ => format!(
+                    "bash --rcfile {} -i",
+                    shell_quote(&rc_path.display().to_string())
+                ),
+            },
+            &[
+                ("HOME", &fixture.path().display().to_string()),
+                ("ZDOTDIR", &fixture.path().display().to_string()),
+                ("PATH", "/usr/bin:/bin"),
+                ("TERM", "xterm"),
+                (
+                    "CORRAL_CACHE_DIR",
+                    &crate::support::shared_cache_dir().display().to_string(),
+                ),
+                (
+                    "XDG_RUNTIME_DIR",
+                    &fixture.mkdir(".run").display().to_string(),
+                ),
+                ("CORRAL_SERVE_IDLE_SECS", "60"),
+            ],
+        );
+        tmux.send(&[&cd(&alpha), "Enter"]);
+        let clean = |screen: &str| !screen.contains('}') && !screen.contains("${");
+        let status = example.contains("corral_results");
+        let alert = example.contains("corral_alert");
+        // bash shows a late answer at the next prompt: press Enter for it.
+        let nudge = || {
+            if shell == "bash" {
+                tmux.send(&["Enter"]);
+            }
+        };
+        let screen = tmux.wait_for(LIMIT, "the prompt in the repository", |screen| {
+            nudge();
+            let newest = screen
+                .lines()
+                .rev()
+                .filter(|line| !line.trim().is_empty())
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n");
+            newest.contains("alpha") && (!status || newest.contains("[branch=main"))
+        });
+        assert!(clean(&screen), "{example}\n{screen}");
+        assert!(!screen.contains("ALERT"), "{example}\n{screen}");
+        tmux.send(&["clear; touch ~/alert", "Enter"]);
+        tmux.send(&["Enter"]);
+        let screen = tmux.wait_for(LIMIT, "the prompt with an alert", |screen| {
+            nudge();
+            let newest = screen
+                .lines()
+                .rev()
+                .filter(|line| !line.trim().is_empty())
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n");
+            (!alert || screen.contains("ALERT: watched files changed"))
+                && (!status || newest.contains("[branch=main"))
+        });
+        assert!(clean(&screen), "{example}\n{screen}");
+        crate::terminal::stop_corral_server(&fixture.path().join(".run"));
+    }
+}
+
+#[test]
+fn readme_zsh_prompts_work_as_written() {
+    readme_prompts_work("zsh");
+}
+
+#[test]
+fn readme_bash_prompts_work_as_written() {
+    readme_prompts_work("bash");
+}
