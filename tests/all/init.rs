@@ -286,3 +286,74 @@ fn rebaseline_in_a_manifests_args_is_an_audit_finding() {
         audit.stdout
     );
 }
+
+/// `corral init` compiles what it installs (the first prompt then has its
+/// status), names each shell's steps with this user's paths, and the
+/// snippet it points at bakes in the user manifest from any directory.
+#[test]
+fn init_compiles_the_components_and_shell_init_uses_the_user_manifest() {
+    let home = FreshHome::new();
+    let cache = home.dir("cache");
+    let mut command = home.fixture.command(&["init"]);
+    command
+        .current_dir(home.dir("work"))
+        .env("HOME", home.dir("home"))
+        .env("XDG_CONFIG_HOME", home.dir("config"))
+        .env("XDG_DATA_HOME", home.dir("data"))
+        .env("XDG_STATE_HOME", home.dir("state"))
+        .env("CORRAL_CACHE_DIR", &cache);
+    let init = Run::from(command.output().unwrap());
+    assert_eq!(init.code, Some(0), "{}", init.stderr);
+    let manifest: toml::Table = std::fs::read_to_string(home.manifest())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tasks = manifest["task"].as_array().unwrap().len();
+    let artifacts = walk_files(&cache);
+    assert!(
+        artifacts >= tasks,
+        "{artifacts} compiled artifacts for {tasks} tasks"
+    );
+    assert!(init.stderr.contains("compiling"), "{}", init.stderr);
+    let config = home.dir("config");
+    for (shell, rc) in [("zsh", "~/.zshrc"), ("bash", "~/.bashrc")] {
+        let snippet = config.join(format!("corral/init.{shell}"));
+        assert!(
+            init.stdout.contains(&format!(
+                "corral shell-init {shell} > {}",
+                snippet.display()
+            )) && init
+                .stdout
+                .contains(&format!("then in {rc}: `source {}`", snippet.display())),
+            "{}",
+            init.stdout
+        );
+    }
+    assert!(
+        init.stdout
+            .contains(&config.join("fish/config.fish").display().to_string())
+    );
+
+    // A manifest.toml where shell-init runs is not the one baked in.
+    home.fixture.write("work/manifest.toml", "version = 1\n");
+    let snippet = home.corral(&["shell-init", "zsh"]);
+    assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
+    let first = snippet.stdout.lines().next().unwrap();
+    assert!(
+        first.contains(&home.manifest().display().to_string()),
+        "{first}"
+    );
+}
+
+fn walk_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|entry| match entry.file_type() {
+                Ok(kind) if kind.is_dir() => walk_files(&entry.path()),
+                Ok(_) => 1,
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}

@@ -50,7 +50,7 @@ fn big_repo(parent: &Path, name: &str, branch: &str, files: usize) -> PathBuf {
 /// straight from the snippet's variables (prompt_subst in zsh), with
 /// `extra` before the snippet.
 fn shell(fixture: &Fixture, shell: &str, extra: &str) -> Tmux {
-    let snippet = fixture.corral(&["shell-init", shell]);
+    let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
     let source = shell_quote(&path.display().to_string());
@@ -232,7 +232,7 @@ fn readme_prompts_work(shell: &str) {
         let fixture = Fixture::new();
         manifest(&fixture);
         let alpha = big_repo(fixture.path(), "alpha", "main", 10);
-        let snippet = fixture.corral(&["shell-init", shell]);
+        let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
         let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
         let source = format!("source {}", shell_quote(&path.display().to_string()));
         // The alert as the integrity scan would raise it, after corral's hook.

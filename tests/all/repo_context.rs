@@ -245,7 +245,7 @@ fn prompt_follows_the_shell(shell: &str) {
     bound_manifest(&fixture);
     let (alpha, beta) = two_repositories(&fixture);
 
-    let snippet = fixture.corral(&["shell-init", shell]);
+    let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let snippet_path = fixture.write("corral.init", &snippet.stdout);
     let source = shell_quote(&snippet_path.display().to_string());
@@ -323,7 +323,7 @@ fn fish_shows_only_the_status_of_the_repository_it_is_in() {
     let fixture = Fixture::new();
     bound_manifest(&fixture);
     let (alpha, beta) = two_repositories(&fixture);
-    let snippet = fixture.corral(&["shell-init", "fish"]);
+    let snippet = fixture.corral(&["shell-init", "fish", "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let snippet_path = fixture.write("corral.fish", &snippet.stdout);
     let script = format!(

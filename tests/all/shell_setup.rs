@@ -125,7 +125,7 @@ fn shell_in_tmux(fixture: &Fixture, shell: &str, rc: &str) -> Tmux {
 }
 
 fn snippet(fixture: &Fixture, shell: &str) -> String {
-    let snippet = fixture.corral(&["shell-init", shell]);
+    let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
     shell_quote(&path.display().to_string())

@@ -24,7 +24,7 @@ fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path,
     }
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["echo-args", "from", "corral"], ""));
-    let snippet = fixture.corral(&["shell-init", shell]);
+    let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);
     let snippet_path = fixture.write("corral.init", &snippet.stdout);
     let marker = fixture.path().join("prompt-drawn");

@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use super::check::load_components;
 use super::exit::{CliError, Exit};
 use super::output::print_raw;
 use crate::escape::escape;
@@ -57,6 +58,9 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
     // else is a bug here, reported as such.
     let manifest = Manifest::load(&manifest_path)?;
     manifest.check_files(&manifest.tasks)?;
+    // Compiled now, with progress, so the first prompt has its status
+    // instead of waiting seconds for a first compilation.
+    load_components(&manifest.tasks)?;
 
     let mut out = format!(
         "wrote {}\ninstalled {} components in {}\n",
@@ -77,16 +81,28 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
             escape(&file.path.display().to_string())
         ));
     }
-    let snippet = dirs.config.join("init.zsh");
     out.push_str(&format!(
-        "state: {}\nnext: corral shell-init zsh --manifest {} > {}\n      and add `source {}` to ~/.zshrc, then call corral_compinit instead of compinit (or the same for bash, fish)\n",
-        escape(&dirs.state.display().to_string()),
-        escape(&manifest_path.display().to_string()),
-        escape(&snippet.display().to_string()),
-        escape(&snippet.display().to_string()),
+        "state: {}\n",
+        escape(&dirs.state.display().to_string())
     ));
+    out.push_str(&next_steps(&dirs));
     print_raw(&out)?;
     Ok(Exit::Success)
+}
+
+/// What to run next in each shell, with this user's configuration paths:
+/// README's "Use it in your shell".
+fn next_steps(dirs: &UserDirs) -> String {
+    let shown = |path: &Path| escape(&path.display().to_string()).into_owned();
+    let snippet = |shell: &str| dirs.config.join(format!("init.{shell}"));
+    let fish_config = dirs.config_home.join("fish/config.fish");
+    format!(
+        "next, in your shell:\n  zsh:  corral shell-init zsh > {zsh}\n        then in ~/.zshrc: `source {zsh}`, and `corral_compinit` in place of `compinit`\n  bash: corral shell-init bash > {bash}\n        then in ~/.bashrc: `source {bash}`, and drop the line that sources bash_completion\n  fish: corral shell-init fish > {fish}\n        then in {fish_config}: `source {fish}`\n",
+        zsh = shown(&snippet("zsh")),
+        bash = shown(&snippet("bash")),
+        fish = shown(&snippet("fish")),
+        fish_config = shown(&fish_config),
+    )
 }
 
 fn refuse_overwrite(path: &Path) -> CliError {

@@ -125,7 +125,9 @@ enum Command {
         id: String,
     },
     /// Print a snippet for a shell's rc file that runs the tasks once per
-    /// shell, after the first prompt, and exposes their results.
+    /// shell, after the first prompt, and exposes their results. Without
+    /// --manifest (or $CORRAL_MANIFEST), for the user manifest `corral
+    /// init` wrote, never ./manifest.toml.
     ShellInit {
         #[arg(value_enum)]
         shell: shell_init::Shell,
@@ -135,44 +137,70 @@ enum Command {
 /// The manifest a command reads when `--manifest` is not given: the
 /// command line's contract (README, "Commands").
 fn manifest_path(given: Option<PathBuf>) -> PathBuf {
-    let from_env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
-    if let Some(path) = given.or_else(|| from_env("CORRAL_MANIFEST").map(PathBuf::from)) {
+    if let Some(path) = given.or_else(manifest_from_env) {
         return path;
     }
     let local = PathBuf::from("manifest.toml");
     if local.exists() {
         return local;
     }
-    let config = from_env("XDG_CONFIG_HOME")
+    user_manifest().unwrap_or(local)
+}
+
+/// The manifest `shell-init` bakes into a snippet: the user's (`corral
+/// init`'s) unless one is named. A snippet outlives the directory it was
+/// generated in, so `./manifest.toml` is never taken by default.
+fn shell_manifest_path(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    given
+        .or_else(manifest_from_env)
+        .or_else(user_manifest)
+        .ok_or_else(|| {
+            CliError::Usage(
+                "no manifest for the snippet: neither --manifest, $CORRAL_MANIFEST, $XDG_CONFIG_HOME nor $HOME is set\n  help: run `corral init`, or pass --manifest PATH".into(),
+            )
+        })
+}
+
+fn set_var(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|value| !value.is_empty())
+}
+
+fn manifest_from_env() -> Option<PathBuf> {
+    set_var("CORRAL_MANIFEST").map(PathBuf::from)
+}
+
+/// `$XDG_CONFIG_HOME/corral/manifest.toml`, where `corral init` writes.
+fn user_manifest() -> Option<PathBuf> {
+    let config = set_var("XDG_CONFIG_HOME")
         .map(PathBuf::from)
-        .or_else(|| from_env("HOME").map(|home| PathBuf::from(home).join(".config")));
-    match config {
-        Some(config) => config.join("corral/manifest.toml"),
-        None => local,
-    }
+        .or_else(|| set_var("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config.join("corral/manifest.toml"))
 }
 
 impl Cli {
     /// Runs the chosen command. `process_start` anchors event times.
     pub fn execute(self, process_start: Instant) -> Result<Exit, CliError> {
-        let manifest = &manifest_path(self.manifest);
+        let given = self.manifest;
+        let manifest = || manifest_path(given.clone());
         match &self.command {
-            Command::Run(args) => run::run(manifest, args, process_start),
-            Command::Bench(args) => bench::bench(manifest, args),
-            Command::Check => check::check(manifest),
-            Command::List => list::list(manifest),
-            Command::Build { only } => build::build_command(manifest, only),
-            Command::Result(args) => result::result(manifest, args),
+            Command::Run(args) => run::run(&manifest(), args, process_start),
+            Command::Bench(args) => bench::bench(&manifest(), args),
+            Command::Check => check::check(&manifest()),
+            Command::List => list::list(&manifest()),
+            Command::Build { only } => build::build_command(&manifest(), only),
+            Command::Result(args) => result::result(&manifest(), args),
             Command::Serve(args) => serve::serve(args),
-            Command::Enable => enable::enable(manifest),
-            Command::Audit { json, diff } => audit::audit(manifest, *json, diff.as_deref()),
-            Command::Lock => lock::lock(manifest),
-            Command::Ack => ack::ack(manifest),
-            Command::New { name, lang } => new::new(manifest, name, *lang),
+            Command::Enable => enable::enable(&manifest()),
+            Command::Audit { json, diff } => audit::audit(&manifest(), *json, diff.as_deref()),
+            Command::Lock => lock::lock(&manifest()),
+            Command::Ack => ack::ack(&manifest()),
+            Command::New { name, lang } => new::new(&manifest(), name, *lang),
             Command::Init { force } => init::init(*force),
-            Command::Rebaseline { id } => rebaseline::rebaseline(manifest, id),
-            Command::ShellInit { shell } => shell_init::shell_init(manifest, *shell),
-            Command::Watch { events } => watch::watch(manifest, events.as_deref()),
+            Command::Rebaseline { id } => rebaseline::rebaseline(&manifest(), id),
+            Command::ShellInit { shell } => {
+                shell_init::shell_init(&shell_manifest_path(given.clone())?, *shell)
+            }
+            Command::Watch { events } => watch::watch(&manifest(), events.as_deref()),
             Command::Report { events, out } => report::report(events, out),
         }
     }

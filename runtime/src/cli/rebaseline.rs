@@ -6,6 +6,7 @@
 //! passes it, so a check never quietly accepts what it finds. The policy
 //! (`require_ack`) is judged on the manifest as written.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -50,14 +51,15 @@ pub fn rebaseline(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
         phase: manifest.runtime.phase.to_string(),
         mode: Mode::On,
     };
-    let (events, writer) = Events::open(
-        &EventTarget::Stderr,
-        EventFormat::Segment,
-        tags,
-        process_start,
-        None,
-    )
-    .map_err(|error| CliError::Usage(error.to_string()))?;
+    // A person at a terminal reads a sentence, not event lines; a script
+    // reading stderr still gets the events.
+    let terminal = std::io::stderr().is_terminal();
+    let target = match terminal {
+        true => EventTarget::Discard,
+        false => EventTarget::Stderr,
+    };
+    let (events, writer) = Events::open(&target, EventFormat::Segment, tags, process_start, None)
+        .map_err(|error| CliError::Usage(error.to_string()))?;
     let runtime =
         Runtime::new().map_err(|error| CliError::internal("cannot start wasmtime", error))?;
     let outcome = execute_plan(&accepting, plan, &runtime, 1, Mode::On, controls, &events);
@@ -76,6 +78,11 @@ pub fn rebaseline(manifest_path: &Path, id: &str) -> Result<Exit, CliError> {
     let bound = manifest.task(id).is_some_and(|task| task.context.is_some());
     let stored = ResultStore::read(&manifest.runtime.state_path, id, bound)
         .map_err(|error| CliError::internal(format!("cannot read the result of {id}"), error))?;
+    if terminal {
+        eprintln!(
+            "corral: {id} accepted the current state of what it checks; from now on it reports changes against it:"
+        );
+    }
     if let Some(stored) = stored {
         print_escaped(&stored.result)?;
     }

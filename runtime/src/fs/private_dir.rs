@@ -133,6 +133,12 @@ impl PrivateDir {
         .map_err(|errno| self.error(name, errno.into()))
     }
 
+    /// The status of `name` itself (a link is not followed).
+    pub fn stat(&self, name: &str) -> io::Result<rustix::fs::Stat> {
+        rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|errno| self.error(name, errno.into()))
+    }
+
     /// The content of `name`, or `None` if it does not exist.
     pub fn read(&self, name: &str) -> io::Result<Option<String>> {
         let mut file = match self.open_file(name, OFlags::RDONLY) {

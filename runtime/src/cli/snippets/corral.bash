@@ -163,22 +163,30 @@ PROMPT_COMMAND="_corral_prompt${PROMPT_COMMAND:+; $PROMPT_COMMAND}"
 # start-up: its helpers, which definitions call, load with the first one.
 _corral_complete_index=@COMPLETION_INDEX@
 _corral_bash_completion=@BASH_COMPLETION@
+# The index, read once per shell at the first Tab (one builtin read, no
+# loop over its lines); a command's line is then found by one pattern.
+_corral_index_text=
 _corral_complete() {
-  local cmd=${1##*/} name shell path
+  local cmd=${1##*/} path rest
   if [[ -z $_corral_framework ]]; then
     _corral_framework=1
     [[ -r $_corral_bash_completion ]] && . "$_corral_bash_completion"
     # bash-completion installs its own default loader; ours stays first.
     complete -D -F _corral_complete
+    if [[ -r $_corral_complete_index ]]; then
+      IFS= read -r -d '' _corral_index_text < "$_corral_complete_index"
+      _corral_index_text=$'\n'$_corral_index_text
+    fi
   fi
-  if [[ -r $_corral_complete_index ]]; then
-    while IFS=$'\t' read -r name shell path; do
-      [[ $shell == bash && $name == "$cmd" ]] || continue
+  rest=${_corral_index_text#*$'\n'"$cmd"$'\tbash\t'}
+  if [[ $rest != "$_corral_index_text" ]]; then
+    # One pass: `continue` in the arms below skips a path of no root.
+    for path in "${rest%%$'\n'*}"; do
       case $path in
 @INDEX_ROOTS@
       esac
       [[ -f $path ]] && . "$path" >/dev/null 2>&1 && return 124
-    done < "$_corral_complete_index"
+    done
   fi
   # Not in the index: bash-completion's own loader finds it, if it can.
   declare -F _completion_loader >/dev/null && { _completion_loader "$@"; return; }
