@@ -114,6 +114,7 @@ fn main() {
     table.extend(workloads::git_status(&bench, &tree));
     let (serve_rows, serve_lines) = serve::rows(&bench, &bench.dir.join("repo"));
     table.extend(serve_rows);
+    table.extend(serve::zsh_prompt_wait(&bench, &bench.dir.join("repo")));
     table.push(workloads::large_manifest(&bench));
     table.push(workloads::detach(&bench, &one));
     if let Some(row) = shell_startup(&bench, &one) {

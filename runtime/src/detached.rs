@@ -3,7 +3,7 @@
 //! in a new session with no terminal and standard input and output on
 //! `/dev/null`, so neither a closing terminal (SIGHUP), Ctrl-C, nor a
 //! caller waiting for its pipes to close (a test harness, `$(...)` in a
-//! prompt) is tied to it.
+//! prompt) is tied to it; and it closes whatever else it inherited.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -41,5 +41,30 @@ pub fn leave_session_if_detached() {
         // is exactly the manifest's).
         unsafe { std::env::remove_var(DETACHED_ENV) };
         let _ = rustix::process::setsid();
+        close_inherited_descriptors();
+    }
+}
+
+/// Closes every descriptor above stderr that this process inherited (a
+/// shell's fd 7, a test harness's pipe): a detached run or a server must
+/// not keep its starter's pipes or locks open while it lasts.
+pub fn close_inherited_descriptors() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: called first thing, before this process opens anything
+        // it keeps, so no owner of these descriptors exists in this
+        // process; the listing's own descriptor, closed already, is skipped.
+        unsafe {
+            if rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).is_ok() {
+                rustix::io::close(fd);
+            }
+        }
     }
 }

@@ -674,3 +674,40 @@ fn an_idle_server_costs_nothing_and_exits_when_idle() {
         !alive(pid)
     });
 }
+
+/// A detached run and an auto-started server keep none of their
+/// starter's descriptors: a shell's fd 7 (here a pipe the test reads to
+/// its end) closes as soon as the starting command has returned.
+#[test]
+fn detached_runs_and_servers_close_inherited_descriptors() {
+    let fixture = Fixture::new();
+    fixture.manifest(&format!(
+        "{}{}",
+        probe_task("quick", &["ok"], ""),
+        probe_task("slow", &["sleep", "4000"], "timeout_ms = 5000")
+    ));
+    let home = Home::new();
+    let corral = env!("CARGO_BIN_EXE_corral");
+    for args in ["run --detach --only slow", "result quick --fresh"] {
+        let script = format!("exec 7>&1; {corral} --manifest manifest.toml {args} >/dev/null 2>&1");
+        let command = home.command(&fixture, fixture.path(), &[], &[]);
+        let started = Instant::now();
+        // sh's stdout (and so fd 7) is the pipe output() reads to its end.
+        let output = Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(fixture.path())
+            .envs(
+                command
+                    .get_envs()
+                    .filter_map(|(key, value)| Some((key, value?))),
+            )
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args}: {output:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{args}: the pipe stayed open for {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -240,3 +240,91 @@ pub fn rows(bench: &Bench, repo: &Path) -> (Vec<Row>, Vec<String>) {
 /// How long the idle CPU is sampled: long enough for a ticking clock
 /// (200 wake-ups a second) to show, short enough for the bench.
 const IDLE_SECS: u64 = 20;
+
+/// Q1: how long the zsh prompt waits per command (precmd to zle-line-init)
+/// with the server up, in an unchanged repository, against one spawn of
+/// `/bin/true`; zsh in tmux, timed by the shell itself.
+pub fn zsh_prompt_wait(bench: &Bench, repo: &Path) -> Option<Row> {
+    let present = |program: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if !present("zsh") || !present("tmux") {
+        eprintln!("Q1 skipped: zsh or tmux is not installed");
+        return None;
+    }
+    let server = Server::start(bench);
+    let home = bench.dir.join("q1");
+    std::fs::create_dir_all(&home).unwrap();
+    let snippet = server
+        .client(&home, &["shell-init", "zsh"])
+        .output()
+        .unwrap();
+    assert!(snippet.status.success(), "{snippet:?}");
+    std::fs::write(home.join("corral.zsh"), &snippet.stdout).unwrap();
+    let log = home.join("waits");
+    std::fs::write(
+        home.join(".zshrc"),
+        format!(
+            "zmodload zsh/datetime\n_q1_start() {{ typeset -gF _q1_t0=$EPOCHREALTIME }}\nprecmd_functions=(_q1_start)\nsource {snippet:?}\n_q1_end() {{ (( ${{+_q1_t0}} )) && print -r -- $(( (EPOCHREALTIME - _q1_t0) * 1000 )) >> {log:?}; unset _q1_t0 }}\nautoload -Uz add-zle-hook-widget && add-zle-hook-widget line-init _q1_end\nsetopt prompt_subst\nPROMPT='${{corral_results[git_status]%% *}} > '\n",
+            snippet = home.join("corral.zsh"),
+            log = log,
+        ),
+    )
+    .unwrap();
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", "corral-bench-q1", "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    tmux(&[
+        "new-session",
+        "-d",
+        "-c",
+        repo.to_str().unwrap(),
+        &format!(
+            "env -i HOME={home} ZDOTDIR={home} PATH=/usr/bin:/bin TERM=xterm XDG_RUNTIME_DIR={runtime} CORRAL_CACHE_DIR={cache} zsh -i",
+            home = home.display(),
+            runtime = server.runtime.path().display(),
+            cache = server.cache.display(),
+        ),
+    ]);
+    let waits = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let prompt = || {
+        let before = waits();
+        tmux(&["send-keys", "Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while waits() == before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let text = std::fs::read_to_string(&log).unwrap();
+        let ms: f64 = text.lines().last().unwrap().parse().unwrap();
+        Duration::from_secs_f64(ms / 1000.0)
+    };
+    // The first prompts connect and compute; the rows measure steady state.
+    for _ in 0..5 {
+        prompt();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let row = Row::paired(
+        "Q1",
+        "zsh prompt wait per command with the server, unchanged repo / spawn /bin/true",
+        "<= 0.5",
+        Target::AtMost(0.5),
+        || {
+            std::thread::sleep(Duration::from_millis(50));
+            (time(|| spawn(Command::new("/bin/true"))), prompt())
+        },
+    );
+    tmux(&["kill-server"]);
+    Some(row)
+}

@@ -14,7 +14,7 @@ use crate::events::{
     Event, EventFormat, EventTarget, EventWriter, Events, FailReason, Failure, LogLevel, RunTags,
     SkipCause, Summary,
 };
-use crate::manifest::{Manifest, Task};
+use crate::manifest::{Manifest, ManifestError, Task};
 use crate::mode::Mode;
 use crate::plan::{Plan, Skip};
 use crate::review::policy::{self, Policy, PolicyError};
@@ -22,6 +22,7 @@ use crate::run::controls::Controls;
 use crate::run::results::ResultStore;
 use crate::run::{event_files, pipeline, watchdog};
 use crate::sandbox::Runtime;
+use crate::sandbox::warm::FileStamp;
 use crate::serve::protocol::{Answer, State, TaskAnswer, Verdict};
 use crate::serve::reuse::{Lookup, Reuse, Ticket};
 use crate::serve::runner::{Counters, Outcome, Runner};
@@ -44,7 +45,13 @@ pub struct Answerer {
     /// results, grants that cannot be watched), in their own events file
     /// that ends, when the server stops, with a summary counting them.
     notes: Mutex<HashMap<PathBuf, Notes>>,
+    /// Manifests as parsed, each with the stamp of the file it was read
+    /// from: an edit changes the stamp, and the next request reads it.
+    manifests: Mutex<HashMap<PathBuf, (FileStamp, Arc<Manifest>)>>,
 }
+
+/// Manifests kept parsed.
+const MAX_MANIFESTS: usize = 16;
 
 /// One manifest's events of answers that started no run.
 struct Notes {
@@ -74,6 +81,7 @@ impl Answerer {
             runner: Runner::new(runtime),
             reuse,
             notes: Mutex::default(),
+            manifests: Mutex::default(),
         }))
     }
 
@@ -122,7 +130,9 @@ impl Answerer {
 
     async fn try_results(&self, request: ResultsRequest) -> Result<Answer, (Verdict, String)> {
         let usage = |error: &dyn std::fmt::Display| (Verdict::Usage, error.to_string());
-        let manifest = Manifest::load(&request.manifest).map_err(|error| usage(&error))?;
+        let manifest = self
+            .manifest(&request.manifest)
+            .map_err(|error| usage(&error))?;
         let env = |name: &str| request.env.get(name).cloned();
         let controls = Controls::from_env(env).map_err(|error| usage(&error))?;
         let plan = Plan::new(&manifest, &request.ids, env)
@@ -159,7 +169,6 @@ impl Answerer {
                 results: answers,
             });
         }
-        let manifest = Arc::new(manifest);
         let mut pending = Vec::with_capacity(plan.start.len());
         let mut to_run = Vec::new();
         for task in &plan.start {
@@ -263,6 +272,26 @@ impl Answerer {
             verdict,
             results: answers,
         })
+    }
+
+    /// The manifest at `path`, parsed again only when its file changed.
+    fn manifest(&self, path: &Path) -> Result<Arc<Manifest>, ManifestError> {
+        let stamp = FileStamp::of(path);
+        if let Some(stamp) = stamp
+            && let Some((seen, manifest)) = lock(&self.manifests).get(path)
+            && *seen == stamp
+        {
+            return Ok(Arc::clone(manifest));
+        }
+        let manifest = Arc::new(Manifest::load(path)?);
+        if let Some(stamp) = stamp {
+            let mut manifests = lock(&self.manifests);
+            if manifests.len() >= MAX_MANIFESTS {
+                manifests.clear();
+            }
+            manifests.insert(path.to_path_buf(), (stamp, Arc::clone(&manifest)));
+        }
+        Ok(manifest)
     }
 
     async fn lookup(&self, task: &Task) -> Option<Lookup> {

@@ -24,6 +24,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use crate::detached;
 use crate::review::policy::Policy;
 use crate::sandbox::Runtime;
 use crate::serve::answer::{Answerer, ResultsRequest};
@@ -68,7 +69,9 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> StartError 
 /// Serves until stopped (`--stop`, a signal, a newer client) or idle.
 /// Blocking: it owns its executor.
 pub fn serve(config: Config) -> Result<(), StartError> {
-    close_inherited_descriptors();
+    // A server lives for minutes: it must not hold its starter's pipes
+    // or locks open.
+    detached::close_inherited_descriptors();
     let lock_path = config.dir.lock();
     let lock = rustix::fs::open(
         &lock_path,
@@ -431,30 +434,6 @@ fn write_pid(lock: &std::fs::File) -> io::Result<()> {
     let mut file = lock;
     write!(file, "{}", std::process::id())?;
     Ok(())
-}
-
-/// Closes every descriptor above stderr that this process inherited (a
-/// shell's fd 7, a test harness's pipe): a server lives for minutes and
-/// must not hold its starter's pipes or locks open.
-fn close_inherited_descriptors() {
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd > 2)
-        .collect();
-    for fd in fds {
-        // SAFETY: called first thing, before this process opens anything
-        // it keeps, so no owner of these descriptors exists in this
-        // process; the listing's own descriptor, closed already, is skipped.
-        unsafe {
-            if rustix::io::fcntl_getfd(std::os::fd::BorrowedFd::borrow_raw(fd)).is_ok() {
-                rustix::io::close(fd);
-            }
-        }
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
