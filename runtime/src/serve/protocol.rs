@@ -85,6 +85,18 @@ pub enum Op {
         #[serde(default)]
         format: Format,
     },
+    /// The current results of `ids`, as `Results` answers them, and then
+    /// again, pushed without being asked, whenever a file under their
+    /// read-only grants changes (a prompt's alert after a start-up file was
+    /// edited). The connection is then the server's to write to.
+    Follow {
+        manifest: PathBuf,
+        cwd: PathBuf,
+        ids: Vec<String>,
+        env: BTreeMap<String, String>,
+        #[serde(default)]
+        format: Format,
+    },
     /// Counters, for `corral serve --status`.
     Status,
     /// Stop the server (after the runs under way end).

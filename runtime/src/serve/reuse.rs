@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::manifest::Task;
+use crate::manifest::{Access, Task};
 use crate::sandbox::warm::FileStamp;
 use crate::serve::watch::{Root, SetKey, Watched, Watches};
 
@@ -114,10 +114,49 @@ impl Reuse {
         );
     }
 
+    /// The generation of what `task` reads (its read-only grants: what
+    /// it writes itself must not wake it again), watching it from now on;
+    /// `None` when it cannot be watched.
+    pub fn read_generation(&mut self, task: &Task) -> Option<u64> {
+        match self.watches.watch(&read_roots(task)) {
+            Watched::Generation(generation) => Some(generation),
+            Watched::Unwatchable { .. } => None,
+        }
+    }
+
+    /// Reads every queued file event.
+    pub fn drain(&mut self) {
+        self.watches.drain();
+    }
+
+    /// A descriptor that becomes readable when a file event is queued.
+    pub fn event_fd(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+        self.watches.event_fd()
+    }
+
     /// Forgets the result of a task whose last run failed.
     pub fn forget(&mut self, ticket: &Ticket) {
         self.entries.remove(&ticket.fingerprint);
     }
+}
+
+/// What the task reads and does not write: its read-only directories
+/// and its files.
+fn read_roots(task: &Task) -> SetKey {
+    let mut roots: SetKey = task
+        .dirs
+        .iter()
+        .filter(|dir| dir.mode == Access::Ro)
+        .map(|dir| Root::Tree(dir.host_path.clone()))
+        .chain(
+            task.files
+                .iter()
+                .map(|file| Root::File(file.host_path.clone())),
+        )
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
 }
 
 /// Everything the task can see through its grants.

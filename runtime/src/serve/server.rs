@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rustix::fs::{FlockOperation, Mode, OFlags};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -144,7 +145,21 @@ struct Server {
     stop: CancellationToken,
     /// Set when the last connection closed or a run ended.
     activity: tokio::sync::Notify,
+    /// Moves when file events were read: followers look again.
+    changes: tokio::sync::watch::Sender<u64>,
 }
+
+/// What a request line asks of the connection.
+enum Reply {
+    /// One answer, encoded.
+    Once(Answer, Vec<u8>),
+    /// Answers now and after every change, until the peer leaves.
+    Follow(ResultsRequest, Format),
+}
+
+/// File events are read this long after the first, so an editor's save
+/// (write, rename, chmod) wakes followers once.
+const SETTLE: Duration = Duration::from_millis(30);
 
 impl Server {
     fn new(answerer: Arc<Answerer>, idle: Duration) -> Arc<Server> {
@@ -155,6 +170,7 @@ impl Server {
             next_id: AtomicU64::new(0),
             stop: CancellationToken::new(),
             activity: tokio::sync::Notify::new(),
+            changes: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -175,6 +191,16 @@ impl Server {
                 stop.cancel();
             });
         }
+        match self.answerer.event_fd() {
+            Some(Ok(fd)) => {
+                let server = Arc::clone(&self);
+                tokio::spawn(async move { server.wake_followers(fd).await });
+            }
+            Some(Err(error)) => {
+                tracing::warn!(%error, "cannot wait for file events; nothing is pushed")
+            }
+            None => {}
+        }
         let idle_watch = Arc::clone(&self);
         tokio::spawn(async move { idle_watch.exit_when_idle().await });
         loop {
@@ -194,6 +220,77 @@ impl Server {
             connection.close.cancel();
         }
         self.answerer.shutdown().await;
+    }
+
+    /// Reads file events as they are queued and tells followers.
+    async fn wake_followers(&self, fd: std::os::fd::OwnedFd) {
+        // SAFETY: the descriptor is owned, and so kept open and unchanged,
+        // by the `AsyncFd` for as long as it is registered.
+        let registered = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) };
+        let events = match registered.map_err(std::io::Error::from) {
+            Ok(events) => events,
+            Err(error) => {
+                tracing::warn!(%error, "cannot wait for file events; nothing is pushed");
+                return;
+            }
+        };
+        loop {
+            let mut ready = tokio::select! {
+                ready = events.readable() => match ready {
+                    Ok(ready) => ready,
+                    Err(_) => return,
+                },
+                () = self.stop.cancelled() => return,
+            };
+            ready.clear_ready();
+            tokio::time::sleep(SETTLE).await;
+            self.answerer.drain_watches().await;
+            self.changes.send_modify(|count| *count += 1);
+        }
+    }
+
+    /// Serves a follower: the answer now, then a new one whenever what
+    /// its tasks read has changed, until it leaves or the server stops.
+    async fn follow(
+        &self,
+        id: u64,
+        stream: &mut UnixStream,
+        request: ResultsRequest,
+        format: Format,
+    ) {
+        let mut changes = self.changes.subscribe();
+        let mut seen = self.answerer.read_generations(&request).await;
+        let mut byte = [0u8; 64];
+        loop {
+            let answer = self.answerer.results(request.clone()).await;
+            let encoded = match format {
+                Format::Lines => protocol::encode_lines(&answer, 0),
+                Format::Json => protocol::encode(&answer),
+            };
+            self.touch(id);
+            match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&encoded)).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+            // Until something it reads changed (or it cannot be watched:
+            // then nothing is pushed).
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { return },
+                    read = stream.read(&mut byte) => match read {
+                        Ok(0) | Err(_) => return,
+                        // A follower has nothing more to ask.
+                        Ok(_) => continue,
+                    },
+                    () = self.stop.cancelled() => return,
+                }
+                let now = self.answerer.read_generations(&request).await;
+                if now != seen {
+                    seen = now;
+                    break;
+                }
+            }
+        }
     }
 
     /// Stops the server once it has had no connection and no run for
@@ -279,7 +376,12 @@ impl Server {
             if let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
                 let line: Vec<u8> = buffer.drain(..=end).collect();
                 self.touch(id);
-                let (answer, encoded) = self.answer(&line[..line.len() - 1]).await;
+                let (answer, encoded) = match self.answer(&line[..line.len() - 1]).await {
+                    Reply::Once(answer, encoded) => (answer, encoded),
+                    Reply::Follow(request, format) => {
+                        return self.follow(id, &mut stream, request, format).await;
+                    }
+                };
                 self.touch(id);
                 let stop_after = matches!(answer, Answer::Stopping);
                 let written = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&encoded)).await;
@@ -340,8 +442,9 @@ impl Server {
         }
     }
 
-    /// The answer to one request line, encoded as the request asks.
-    async fn answer(&self, line: &[u8]) -> (Answer, Vec<u8>) {
+    /// What to do for one request line: an answer encoded as the request
+    /// asks, or following.
+    async fn answer(&self, line: &[u8]) -> Reply {
         let request: Request = match protocol::parse_request(line) {
             Ok(request) => request,
             Err(message) => {
@@ -350,30 +453,31 @@ impl Server {
                     message,
                 };
                 let encoded = protocol::encode(&answer);
-                return (answer, encoded);
+                return Reply::Once(answer, encoded);
             }
         };
-        let lines = matches!(
-            request.op,
-            Op::Results {
-                format: Format::Lines,
-                ..
-            }
-        );
-        let answer = self.respond(request.build, request.op).await;
-        let encoded = match lines {
-            true => protocol::encode_lines(&answer, request.seq),
-            false => protocol::encode(&answer),
+        let format = match &request.op {
+            Op::Results { format, .. } | Op::Follow { format, .. } => *format,
+            Op::Status | Op::Stop => Format::Json,
         };
-        (answer, encoded)
+        let answer = match self.respond(request.build, request.op).await {
+            Ok(answer) => answer,
+            Err(follow) => return Reply::Follow(follow, format),
+        };
+        let encoded = match format {
+            Format::Lines => protocol::encode_lines(&answer, request.seq),
+            Format::Json => protocol::encode(&answer),
+        };
+        Reply::Once(answer, encoded)
     }
 
-    async fn respond(&self, build: Build, op: Op) -> Answer {
-        let (manifest, cwd, ids, env, locked, require_ack) = match op {
+    /// The answer to an operation; `Err` with the request to follow.
+    async fn respond(&self, build: Build, op: Op) -> Result<Answer, ResultsRequest> {
+        let (manifest, cwd, ids, env, policy, follow) = match op {
             // Status and stop are for any build: an upgraded corral can
             // still see and stop the server an older one started.
-            Op::Status => return Answer::Status(self.status()),
-            Op::Stop => return Answer::Stopping,
+            Op::Status => return Ok(Answer::Status(self.status())),
+            Op::Stop => return Ok(Answer::Stopping),
             Op::Results {
                 manifest,
                 cwd,
@@ -382,7 +486,24 @@ impl Server {
                 locked,
                 require_ack,
                 format: _,
-            } => (manifest, cwd, ids, env, locked, require_ack),
+            } => (
+                manifest,
+                cwd,
+                ids,
+                env,
+                Policy {
+                    locked,
+                    require_ack,
+                },
+                false,
+            ),
+            Op::Follow {
+                manifest,
+                cwd,
+                ids,
+                env,
+                format: _,
+            } => (manifest, cwd, ids, env, Policy::default(), true),
         };
         if !build.compatible_with(Build::current()) {
             // The newer build replaces this server; an older client runs
@@ -391,27 +512,27 @@ impl Server {
                 tracing::info!(client = ?build, "a newer client: stopping");
                 self.stop.cancel();
             }
-            return Answer::OtherBuild {
+            return Ok(Answer::OtherBuild {
                 server: Build::current().clone(),
-            };
+            });
         }
         if !manifest.is_absolute() || !cwd.is_absolute() {
-            return Answer::Error {
+            return Ok(Answer::Error {
                 verdict: Verdict::Usage,
                 message: "the manifest and directory must be absolute paths".into(),
-            };
+            });
         }
         let request = ResultsRequest {
             manifest,
             cwd,
             ids,
             env,
-            policy: Policy {
-                locked,
-                require_ack,
-            },
+            policy,
         };
-        self.answerer.results(request).await
+        match follow {
+            true => Err(request),
+            false => Ok(self.answerer.results(request).await),
+        }
     }
 
     fn status(&self) -> Status {

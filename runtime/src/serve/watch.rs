@@ -98,6 +98,13 @@ impl Watches {
         })
     }
 
+    /// A duplicate of the inotify descriptor: readable while events are
+    /// queued (the same queue; [`Watches::drain`] still reads it).
+    pub fn event_fd(&self) -> io::Result<std::os::fd::OwnedFd> {
+        use std::os::fd::AsFd;
+        Ok(rustix::io::dup(self.inotify.as_fd())?)
+    }
+
     /// Sets watched now.
     pub fn len(&self) -> usize {
         self.sets.len()

@@ -90,6 +90,7 @@ _corral_connect() {
   fi
   _corral_fd=$REPLY
   zle -F -w $_corral_fd _corral_readable 2>/dev/null
+  _corral_follow
   return 0
 }
 # Asks the server for the bound tasks of $_corral_repo; returns 1 when no
@@ -140,6 +141,67 @@ _corral_ask() {
   done
   return 0
 }
+# $corral_alert from the integrity scan's last result (or its failure).
+_corral_alert_update() {
+  emulate -L zsh
+  [[ -n $_corral_integrity ]] || return 0
+  local first=${corral_results[$_corral_integrity]-}
+  first=${first%%$'\n'*}
+  if [[ -e @RESULTS@/$_corral_integrity.failed || ${corral_state[$_corral_integrity]-} == failed ]]; then
+    # A failing check is no clean check: its last clean result is stale.
+    corral_alert="corral: $_corral_integrity is failing: corral run --only $_corral_integrity"
+  elif [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
+    corral_alert="corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
+  else
+    corral_alert=
+  fi
+}
+# Asks the server to push the integrity scan's result whenever a watched
+# file changes: an idle shell shows the alert without a keypress.
+typeset -g _corral_follow_fd= _corral_follow_buf=
+_corral_follow() {
+  emulate -L zsh
+  setopt localtraps
+  trap '' PIPE
+  [[ -n $_corral_integrity && -z $_corral_follow_fd ]] || return 0
+  _corral_socket
+  zsocket $REPLY 2>/dev/null || return 0
+  _corral_follow_fd=$REPLY
+  if ! syswrite -o $_corral_follow_fd @FOLLOW_REQUEST@$'\n'; then
+    _corral_unfollow
+    return 0
+  fi
+  zle -F -w $_corral_follow_fd _corral_followed 2>/dev/null
+}
+_corral_unfollow() {
+  [[ -n $_corral_follow_fd ]] || return 0
+  zle -F $_corral_follow_fd 2>/dev/null
+  exec {_corral_follow_fd}>&-
+  _corral_follow_fd= _corral_follow_buf=
+}
+# A pushed result: the alert follows it at once.
+_corral_followed() {
+  emulate -L zsh
+  local chunk line id before=$corral_alert
+  local -a fields
+  if ! sysread -t 0 -i $_corral_follow_fd chunk 2>/dev/null; then
+    (( $? == 4 )) || _corral_unfollow
+    return
+  fi
+  _corral_follow_buf+=$chunk
+  while [[ $_corral_follow_buf == *$'\n'* ]]; do
+    line=${_corral_follow_buf%%$'\n'*}
+    _corral_follow_buf=${_corral_follow_buf#*$'\n'}
+    fields=("${(@ps:\t:)line}")
+    [[ $fields[1] == task ]] || continue
+    id=${(g::)fields[2]}
+    corral_state[$id]=$fields[3]
+    corral_results[$id]=${(g::)fields[5]}
+  done
+  _corral_alert_update
+  [[ $corral_alert != "$before" ]] && zle reset-prompt
+}
+zle -N _corral_followed
 # Applies the complete answers in the buffer; true when the newest
 # request's answer was applied.
 _corral_take() {
@@ -239,7 +301,11 @@ _corral_precmd() {
   typeset -g _corral_detached= _corral_answered=
   # The server is started at the first prompt, so it is up by the time
   # the shell enters a repository.
-  (( $#_corral_bound )) && [[ -z $_corral_fd ]] && _corral_connect
+  if (( $#_corral_bound )) || [[ -n $_corral_integrity ]]; then
+    [[ -z $_corral_fd ]] && _corral_connect
+    # A follower the server dropped is asked again.
+    [[ -n $_corral_fd ]] && _corral_follow
+  fi
   if [[ -n $_corral_repo ]] && (( $#_corral_bound )); then
     _corral_answered=1
     _corral_ask || _corral_detached=1 _corral_answered=
@@ -264,17 +330,6 @@ _corral_precmd() {
       _corral_for[$id]=
     fi
   done
-  if [[ -n $_corral_integrity ]]; then
-    local first=${corral_results[$_corral_integrity]-}
-    first=${first%%$'\n'*}
-    if [[ -e @RESULTS@/$_corral_integrity.failed ]]; then
-      # A failing check is no clean check: its last clean result is stale.
-      corral_alert="corral: $_corral_integrity is failing: corral run --only $_corral_integrity"
-    elif [[ $first == files=* && $first != *' added=0 removed=0 changed=0' ]]; then
-      corral_alert="corral: watched files changed: corral result $_corral_integrity; to accept: corral rebaseline $_corral_integrity"
-    else
-      corral_alert=
-    fi
-  fi
+  _corral_alert_update
 }
 precmd_functions+=(_corral_precmd)
