@@ -38,8 +38,8 @@ impl Server {
             cache: bench.cache.clone(),
             build: serde_json::Value::Null,
         };
-        // The first client starts the server; a request with no build
-        // learns the server's, which later requests carry.
+        // The first client starts the server; its status names its build,
+        // which later requests carry.
         let first = server
             .client(&bench.dir, &["result", "git_status", "--fresh"])
             .output()
@@ -49,7 +49,7 @@ impl Server {
             "build": {"version": "", "exe": "", "stamp_ns": 0},
             "op": {"name": "status"},
         }));
-        server.build = answer["server"].clone();
+        server.build = answer["build"].clone();
         server
     }
 

@@ -111,7 +111,7 @@ fn fresh(manifest_path: &Path, args: &ResultArgs) -> Result<Exit, CliError> {
     let cwd = working_directory()
         .ok_or_else(|| CliError::TaskFailed("the current directory cannot be read".to_string()))?;
     let manifest = absolute(manifest_path, &cwd);
-    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let env = environment();
     let request = ResultsRequest {
         manifest,
         cwd,
@@ -129,6 +129,16 @@ fn fresh(manifest_path: &Path, args: &ResultArgs) -> Result<Exit, CliError> {
         }
     };
     print_answer(answer, args.json)
+}
+
+/// The environment sent with a request, as `corral run` would read flags
+/// and controls from it: the UTF-8 variables, none over 4 KiB, so one odd
+/// or huge variable never turns the request away.
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(name, value)| name.len() + value.len() <= 4096)
+        .collect()
 }
 
 /// The server's answer; a server is started when none runs.

@@ -70,6 +70,7 @@ pub fn serve(args: &ServeArgs) -> Result<Exit, CliError> {
     let config = Config {
         dir,
         idle: Duration::from_secs(args.idle_exit.max(1)),
+        own_log: args.quiet_if_running,
     };
     match server::serve(config) {
         Ok(()) => Ok(Exit::Success),

@@ -94,6 +94,7 @@ fn snippet(
     template
         .replace("@REQUEST_HEAD@", &quote(&request_head))
         .replace("@REQUEST_TAIL@", &quote(&request_tail))
+        .replace("@ENV_NAMES@", &wiring.env.join(" "))
         .replace("@FOLLOW_REQUEST@", &quote(&follow))
         .replace("@CORRAL@", &quote(&corral.display().to_string()))
         .replace("@MANIFEST@", &manifest.display().to_string())
@@ -113,16 +114,18 @@ fn snippet(
 }
 
 /// The fixed parts of the request a shell sends the server for its bound
-/// tasks: the shell puts the sequence number between them and its
-/// JSON-escaped `$PWD` after them, then `"}}`. A snippet names only
-/// corral's version (it outlives builds; see `Build::compatible_with`).
+/// tasks: the shell puts the sequence number between them, then after
+/// them the JSON members of its environment that steer a run
+/// (`Wiring::env`), `},"cwd":"`, its JSON-escaped `$PWD`, and `"}}`. A
+/// snippet names only corral's version (it outlives builds; see
+/// `Build::compatible_with`).
 fn request_frame(manifest: &Path, bound: &[String]) -> (String, String) {
     let head = format!(
         "{{\"build\":{{\"version\":{},\"exe\":\"\",\"stamp_ns\":0}},\"seq\":",
         serde_json::Value::from(env!("CARGO_PKG_VERSION"))
     );
     let tail = format!(
-        ",\"op\":{{\"name\":\"results\",\"manifest\":{},\"ids\":{},\"env\":{{}},\"format\":\"lines\",\"cwd\":\"",
+        ",\"op\":{{\"name\":\"results\",\"manifest\":{},\"ids\":{},\"format\":\"lines\",\"env\":{{",
         serde_json::Value::from(manifest.to_string_lossy().into_owned()),
         serde_json::Value::from(bound.to_vec())
     );
@@ -201,7 +204,7 @@ mod tests {
     #[test]
     fn the_request_frame_is_a_request_once_completed() {
         let (head, tail) = request_frame(Path::new("/m/a \"b\".toml"), &["git_status".into()]);
-        let line = format!("{head}7{tail}/home/u/repo\"}}}}");
+        let line = format!("{head}7{tail}\"CORRAL_MODE\":\"on\"}},\"cwd\":\"/home/u/repo\"}}}}");
         let request = crate::serve::protocol::parse_request(line.as_bytes()).unwrap();
         assert_eq!(request.seq, 7);
         assert!(
@@ -210,7 +213,11 @@ mod tests {
                 .compatible_with(crate::serve::protocol::Build::current())
         );
         let crate::serve::protocol::Op::Results {
-            manifest, cwd, ids, ..
+            manifest,
+            cwd,
+            ids,
+            env,
+            ..
         } = request.op
         else {
             panic!("{line}");
@@ -218,5 +225,6 @@ mod tests {
         assert_eq!(manifest, Path::new("/m/a \"b\".toml"));
         assert_eq!(cwd, Path::new("/home/u/repo"));
         assert_eq!(ids, ["git_status"]);
+        assert_eq!(env["CORRAL_MODE"], "on");
     }
 }

@@ -25,6 +25,10 @@ pub struct Wiring {
     pub completion_index: Option<CompletionIndex>,
     /// The integrity task's id, when the manifest has it.
     pub integrity: Option<String>,
+    /// The environment variables a snippet passes on with its requests to
+    /// the server, as `corral run` would read them from the shell: the
+    /// mode (`off` is the kill switch) and the bound tasks' feature flags.
+    pub env: Vec<String>,
 }
 
 /// The completion index and how to read its paths on the host.
@@ -59,6 +63,23 @@ impl Wiring {
                 })
             }),
             integrity: task(INTEGRITY).map(|task| task.id.to_string()),
+            env: env_names(manifest),
         }
     }
+}
+
+fn env_names(manifest: &Manifest) -> Vec<String> {
+    let mut names = vec!["CORRAL_MODE".to_string()];
+    names.extend(
+        manifest
+            .tasks
+            .iter()
+            .filter(|task| task.context.is_some())
+            .filter_map(|task| task.feature_flag.clone())
+            // Only names a shell can spell as a variable.
+            .filter(|flag| flag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')),
+    );
+    names.sort();
+    names.dedup();
+    names
 }

@@ -135,14 +135,21 @@ impl TaskLocks {
             let Ok(file) = self.dir.open_file(name, OFlags::RDWR) else {
                 continue;
             };
+            // Looked at before it is locked: a live repository's lock is
+            // never held here, where a run taking it would find it busy.
+            let vanished = |file: &File| {
+                let mut recorded = Vec::new();
+                (&*file).read_to_end(&mut recorded).is_ok()
+                    && !recorded.is_empty()
+                    && !Path::new(std::ffi::OsStr::from_bytes(&recorded)).exists()
+            };
+            if !vanished(&file) {
+                continue;
+            }
             if rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
                 continue;
             }
-            let mut recorded = Vec::new();
-            let vanished = (&file).read_to_end(&mut recorded).is_ok()
-                && !recorded.is_empty()
-                && !Path::new(std::ffi::OsStr::from_bytes(&recorded)).exists();
-            if vanished && self.still_linked(name, &file) {
+            if self.still_linked(name, &file) {
                 let _ = self.dir.remove(name);
                 let _ = self.dir.remove(&name.replace(".lock", ".rerun"));
             }

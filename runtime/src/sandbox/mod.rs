@@ -14,7 +14,7 @@ mod capture;
 pub mod engine;
 pub mod host;
 mod limits;
-mod local_fs;
+pub mod local_fs;
 pub mod policy;
 mod snapshot;
 pub mod warm;

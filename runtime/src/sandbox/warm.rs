@@ -25,18 +25,29 @@ pub struct FileStamp {
     ctime_ns: i128,
 }
 
+/// How old a change must be before its stamp vouches for the content:
+/// timestamps move in coarse ticks, so a same-size rewrite within the tick
+/// of the read could keep the stamp (git's "racily clean" files).
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl FileStamp {
-    /// The stamp of `path`, following a final link as reading it would.
+    /// The stamp of `path`, following a final link as reading it would;
+    /// `None` when it cannot be read, or was changed too recently for its
+    /// stamp to vouch for its content ([`SETTLED`]).
     pub fn of(path: &Path) -> Option<FileStamp> {
         let meta = std::fs::metadata(path).ok()?;
         let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
-        Some(FileStamp {
+        let stamp = FileStamp {
             dev: meta.dev(),
             ino: meta.ino(),
             size: meta.size(),
             mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
             ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
-        })
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos() as i128);
+        (now - stamp.ctime_ns >= SETTLED.as_nanos() as i128).then_some(stamp)
     }
 }
 

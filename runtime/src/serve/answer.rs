@@ -72,10 +72,16 @@ enum Pending {
 impl Answerer {
     /// With `watch`, results of tasks that opted in are reused while
     /// their files are unchanged.
+    /// Without inotify (its per-user instances used up), nothing is
+    /// reused: every task runs, and a warning says why.
     pub fn new(runtime: Arc<Runtime>, watch: bool) -> std::io::Result<Arc<Answerer>> {
-        let reuse = match watch {
-            true => Some(Arc::new(Mutex::new(Reuse::new()?))),
-            false => None,
+        let reuse = match watch.then(Reuse::new) {
+            Some(Ok(reuse)) => Some(Arc::new(Mutex::new(reuse))),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "cannot watch files: no result is reused, every task runs");
+                None
+            }
+            None => None,
         };
         Ok(Arc::new(Answerer {
             runner: Runner::new(runtime),
@@ -89,9 +95,16 @@ impl Answerer {
         &self.runner.counters
     }
 
-    /// Grant sets watched now.
-    pub fn watched(&self) -> usize {
-        self.reuse.as_ref().map_or(0, |reuse| lock(reuse).watched())
+    /// Grant sets watched now (off the executor's threads: a walk may
+    /// hold the watches).
+    pub async fn watched(&self) -> usize {
+        let Some(reuse) = &self.reuse else {
+            return 0;
+        };
+        let reuse = Arc::clone(reuse);
+        tokio::task::spawn_blocking(move || lock(&reuse).watched())
+            .await
+            .unwrap_or(0)
     }
 
     /// Whether a run is under way.
@@ -172,7 +185,8 @@ impl Answerer {
         .unwrap_or_default()
     }
 
-    /// A descriptor that becomes readable when a file event is queued.
+    /// A descriptor that becomes readable when a file event is queued
+    /// (called once, at start-up, before any walk).
     pub fn event_fd(&self) -> Option<std::io::Result<std::os::fd::OwnedFd>> {
         self.reuse.as_ref().map(|reuse| lock(reuse).event_fd())
     }
@@ -285,7 +299,7 @@ impl Answerer {
                             "the run ended without an answer",
                         ))
                     });
-                    self.settle(ticket, &outcome);
+                    self.settle(ticket, &outcome).await;
                     match outcome {
                         Ok(result) => TaskAnswer {
                             id: task.id.to_string(),
@@ -345,16 +359,22 @@ impl Answerer {
             .ok()
     }
 
-    /// Keeps a done result for reuse, or forgets the last one.
-    fn settle(&self, ticket: Option<Ticket>, outcome: &Outcome) {
+    /// Keeps a done result for reuse, or forgets the last one (off the
+    /// executor's threads: a walk may hold the watches).
+    async fn settle(&self, ticket: Option<Ticket>, outcome: &Outcome) {
         let (Some(ticket), Some(reuse)) = (ticket, &self.reuse) else {
             return;
         };
-        let mut reuse = lock(reuse);
-        match outcome {
-            Ok(result) => reuse.record(ticket, result.clone()),
-            Err(_) => reuse.forget(&ticket),
-        }
+        let reuse = Arc::clone(reuse);
+        let result = outcome.as_ref().ok().cloned();
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut reuse = lock(&reuse);
+            match result {
+                Some(result) => reuse.record(ticket, result),
+                None => reuse.forget(&ticket),
+            }
+        })
+        .await;
     }
 
     /// Writes an event about an answer that started no run.

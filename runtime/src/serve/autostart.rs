@@ -11,7 +11,8 @@ use rustix::fs::{Mode, OFlags};
 use crate::detached;
 use crate::serve::socket_dir::SocketDir;
 
-/// The log of the auto-started server, replaced at each start.
+/// The log of the auto-started server, emptied by the server that wins
+/// the start (appended to, so the losers of a race leave it alone).
 const LOG: &str = "serve.log";
 
 /// Starts a server for `dir` that exits after `idle` without clients.

@@ -78,13 +78,21 @@ impl Client {
         }
     }
 
+    /// A connection to a server that runs now, starting none.
+    pub fn connect_existing(&self) -> Result<UnixStream, AskError> {
+        let socket = self.dir.socket();
+        UnixStream::connect(&socket).map_err(|error| match absent(&error) {
+            true => AskError::NoServer(socket.display().to_string()),
+            false => error.into(),
+        })
+    }
+
     /// A connection to the server, starting it if allowed and needed.
     pub fn connect(&self) -> Result<UnixStream, AskError> {
         let socket = self.dir.socket();
-        match UnixStream::connect(&socket) {
-            Ok(stream) => return Ok(stream),
-            Err(error) if !absent(&error) => return Err(error.into()),
-            Err(_) => {}
+        match self.connect_existing() {
+            Err(AskError::NoServer(_)) => {}
+            connected => return connected,
         }
         let Some(idle) = self.autostart else {
             return Err(AskError::NoServer(socket.display().to_string()));
@@ -166,18 +174,16 @@ pub fn wait_until_gone(dir: &SocketDir, limit: Duration) -> bool {
     !held(dir)
 }
 
-/// Whether a server holds the directory's lock now.
+/// Whether the server named in the directory's lock file still lives.
+/// (Never probed by taking the lock: that could make a server that is
+/// starting now find it taken and leave.)
 fn held(dir: &SocketDir) -> bool {
-    use rustix::fs::{FlockOperation, Mode, OFlags};
-    let Ok(file) = rustix::fs::open(
-        dir.lock(),
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) else {
+    let Some(pid) = std::fs::read_to_string(dir.lock())
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
-    matches!(
-        rustix::fs::flock(&file, FlockOperation::NonBlockingLockShared),
-        Err(rustix::io::Errno::WOULDBLOCK)
-    )
+    rustix::process::test_kill_process(pid).is_ok()
 }

@@ -35,6 +35,16 @@ impl Build {
         self == server || (self.exe.is_empty() && self.version == server.version)
     }
 
+    /// Whether this client's build is newer than `server`'s, so that it
+    /// replaces the server: a later executable, or a snippet of a later
+    /// version (it knows no executable).
+    pub fn newer_than(&self, server: &Build) -> bool {
+        if self.exe.is_empty() {
+            return version_numbers(&self.version) > version_numbers(&server.version);
+        }
+        self.stamp_ns > server.stamp_ns
+    }
+
     /// This process's build.
     pub fn current() -> &'static Build {
         static BUILD: OnceLock<Build> = OnceLock::new();
@@ -52,6 +62,14 @@ impl Build {
             }
         })
     }
+}
+
+/// `1.2.3-rc1` as `[1, 2, 3]`: what orders versions.
+fn version_numbers(version: &str) -> Vec<u64> {
+    version
+        .split(['.', '-', '+'])
+        .map_while(|part| part.parse().ok())
+        .collect()
 }
 
 /// One request.
@@ -341,6 +359,24 @@ mod tests {
         ] {
             assert!(parse_request(garbage).is_err(), "{garbage:?}");
         }
+    }
+
+    #[test]
+    fn a_snippet_of_a_later_version_replaces_the_server() {
+        let server = Build {
+            version: "0.2.0".into(),
+            exe: "1:2".into(),
+            stamp_ns: 100,
+        };
+        let snippet = |version: &str| Build {
+            version: version.into(),
+            exe: String::new(),
+            stamp_ns: 0,
+        };
+        assert!(snippet("0.10.0").newer_than(&server));
+        assert!(!snippet("0.2.0").newer_than(&server));
+        assert!(!snippet("0.1.9").newer_than(&server));
+        assert!(snippet("0.2.0").compatible_with(&server));
     }
 
     #[test]

@@ -15,6 +15,9 @@ use crate::serve::protocol::{self, Answer, MAX_REQUEST_BYTES, Verdict};
 
 /// How long one answer may take before the relay gives up on it.
 const ANSWER_LIMIT: Duration = Duration::from_secs(30);
+/// After a server failed to start, how long the relay only connects to
+/// one that runs, so a prompt never waits for a start that keeps failing.
+const START_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Relays until stdin closes.
 pub fn relay(client: &Client) -> io::Result<()> {
@@ -22,6 +25,7 @@ pub fn relay(client: &Client) -> io::Result<()> {
     let mut input = stdin.lock();
     let mut output = io::stdout().lock();
     let mut connection: Option<BufReader<UnixStream>> = None;
+    let mut no_start_until: Option<std::time::Instant> = None;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -38,7 +42,16 @@ pub fn relay(client: &Client) -> io::Result<()> {
         // Once on the connection held, once more on a new one.
         for _ in 0..2 {
             if connection.is_none() {
-                connection = client.connect().ok().map(BufReader::new);
+                let backing_off =
+                    no_start_until.is_some_and(|until| std::time::Instant::now() < until);
+                let connected = match backing_off {
+                    true => client.connect_existing(),
+                    false => client.connect(),
+                };
+                if connected.is_err() && !backing_off {
+                    no_start_until = Some(std::time::Instant::now() + START_BACKOFF);
+                }
+                connection = connected.ok().map(BufReader::new);
             }
             let Some(stream) = connection.as_mut() else {
                 break;

@@ -28,8 +28,10 @@ use crate::sandbox::Runtime;
 pub type Outcome = Result<String, Failure>;
 
 /// How long a task that another corral process is running waits before
-/// it is asked for again.
+/// it is asked for again, at first; each retry waits twice as long, up to
+/// [`BUSY_RETRY_MAX`] (each retry is a run with its own events file).
 const BUSY_RETRY: Duration = Duration::from_millis(20);
+const BUSY_RETRY_MAX: Duration = Duration::from_millis(640);
 /// How long the last events of a run may take to be written.
 const EVENTS_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,6 +46,10 @@ pub struct Counters {
 struct Waiting {
     task: Task,
     waiters: Vec<oneshot::Sender<Outcome>>,
+    /// Runs that found it held by another process.
+    busy: u32,
+    /// Until when it may wait for that process before it is answered so.
+    give_up: Option<Instant>,
 }
 
 /// One manifest's queue.
@@ -53,7 +59,8 @@ struct Queue {
     manifest: Option<Arc<Manifest>>,
     controls: Controls,
     waiting: Vec<Waiting>,
-    running: bool,
+    /// The driver running this queue's runs, if one is.
+    driver: Option<u64>,
 }
 
 pub struct Runner {
@@ -64,6 +71,8 @@ pub struct Runner {
     pub cancel: Cancel,
     /// Runs under way, so a stopping server waits for their terminal events.
     active: AtomicU64,
+    /// Names the drivers of queues.
+    drivers: AtomicU64,
 }
 
 impl Runner {
@@ -74,6 +83,7 @@ impl Runner {
             counters: Arc::default(),
             cancel: Cancel::default(),
             active: AtomicU64::new(0),
+            drivers: AtomicU64::new(0),
         })
     }
 
@@ -108,21 +118,30 @@ impl Runner {
                 None => queue.waiting.push(Waiting {
                     task,
                     waiters: vec![sender],
+                    busy: 0,
+                    give_up: None,
                 }),
             }
         }
-        if !queue.running {
-            queue.running = true;
+        if queue.driver.is_none() {
+            let driver = self.drivers.fetch_add(1, Ordering::Relaxed);
+            queue.driver = Some(driver);
             self.active.fetch_add(1, Ordering::AcqRel);
             let runner = Arc::clone(self);
             let path = manifest.path.clone();
-            tokio::spawn(async move { runner.drive(path).await });
+            tokio::spawn(async move { runner.drive(path, driver).await });
         }
         receivers
     }
 
     /// Runs what waits for one manifest until nothing does.
-    async fn drive(self: Arc<Self>, path: PathBuf) {
+    async fn drive(self: Arc<Self>, path: PathBuf, driver: u64) {
+        // However this ends (a panic included), the queue is let go.
+        let _active = Active {
+            runner: &self,
+            path: &path,
+            driver,
+        };
         loop {
             let (manifest, controls, batch) = {
                 let mut queues = lock(&self.queues);
@@ -130,11 +149,12 @@ impl Runner {
                     break;
                 };
                 if queue.waiting.is_empty() || self.cancel.is_cancelled() {
-                    // Whatever still waits when the server stops is told so.
+                    // In the same hold of the lock as the look: a request
+                    // queued after it finds no driver and starts one.
                     for waiting in queue.waiting.drain(..) {
                         answer_all(waiting.waiters, &cancelled());
                     }
-                    queue.running = false;
+                    queues.remove(&path);
                     break;
                 }
                 let Some(manifest) = queue.manifest.clone() else {
@@ -146,26 +166,33 @@ impl Runner {
                     std::mem::take(&mut queue.waiting),
                 )
             };
-            let busy = self.run_batch(&manifest, controls, batch).await;
+            let (busy, reruns) = self.run_batch(&manifest, controls, batch).await;
             if !busy.is_empty() {
-                tokio::time::sleep(BUSY_RETRY).await;
-                let mut queues = lock(&self.queues);
-                if let Some(queue) = queues.get_mut(&path) {
-                    queue.waiting.extend(busy);
-                }
+                let wait = busy
+                    .iter()
+                    .map(|waiting| BUSY_RETRY * 2u32.saturating_pow(waiting.busy.min(8)))
+                    .min()
+                    .unwrap_or(BUSY_RETRY)
+                    .min(BUSY_RETRY_MAX);
+                tokio::time::sleep(wait).await;
+            }
+            let mut queues = lock(&self.queues);
+            if let Some(queue) = queues.get_mut(&path) {
+                queue.waiting.extend(busy);
+                queue.waiting.extend(reruns);
             }
         }
-        self.active.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// One run of `batch`; returns the tasks another process was running
-    /// (skipped as `running`), to ask for again.
+    /// (skipped as `running`), to ask for again, and those another run
+    /// asked to see again while this one held them (see `run::task_lock`).
     async fn run_batch(
         &self,
         manifest: &Manifest,
         controls: Controls,
         batch: Vec<Waiting>,
-    ) -> Vec<Waiting> {
+    ) -> (Vec<Waiting>, Vec<Waiting>) {
         let started = Instant::now();
         let opened = pipeline::open_state_dir(manifest)
             .map_err(|error| error.to_string())
@@ -196,7 +223,7 @@ impl Runner {
                 for waiting in batch {
                     answer_all(waiting.waiters, &Err(failure.clone()));
                 }
-                return Vec::new();
+                return (Vec::new(), Vec::new());
             }
         };
         let plan = Plan {
@@ -217,21 +244,32 @@ impl Runner {
         if let Ok(Err(error)) | Err(error) = written.map_err(std::io::Error::other) {
             tracing::warn!(%error, "cannot write a run's last events");
         }
-        let mut records = match outcome {
-            Ok(outcome) => outcome.tasks,
+        let (mut records, rerun_ids) = match outcome {
+            Ok(outcome) => (outcome.tasks, outcome.reruns),
             Err(error) => {
                 let failure = Failure::new(FailReason::Error, error.to_string());
                 for waiting in batch {
                     answer_all(waiting.waiters, &Err(failure.clone()));
                 }
-                return Vec::new();
+                return (Vec::new(), Vec::new());
             }
         };
         self.counters
             .tasks
             .fetch_add(records.len() as u64, Ordering::Relaxed);
         let mut busy = Vec::new();
-        for waiting in batch {
+        // One more run, answering nobody: its result is stored.
+        let reruns = batch
+            .iter()
+            .filter(|waiting| rerun_ids.iter().any(|id| **id == *waiting.task.id))
+            .map(|waiting| Waiting {
+                task: waiting.task.clone(),
+                waiters: Vec::new(),
+                busy: 0,
+                give_up: None,
+            })
+            .collect();
+        for mut waiting in batch {
             let task = &waiting.task;
             let found = records
                 .iter()
@@ -243,10 +281,55 @@ impl Runner {
                 }
                 // Never started: cancelled, or run by another process now.
                 None if self.cancel.is_cancelled() => answer_all(waiting.waiters, &cancelled()),
-                None => busy.push(waiting),
+                // Never started: another process runs it. Asked for again,
+                // until about as long as that run may take has passed.
+                None => {
+                    let give_up = *waiting
+                        .give_up
+                        .get_or_insert_with(|| Instant::now() + task.timeout() * 2);
+                    if Instant::now() >= give_up {
+                        let failure = Failure::new(
+                            FailReason::Error,
+                            format!(
+                                "another corral process kept running {} past its timeout",
+                                task.id
+                            ),
+                        );
+                        answer_all(waiting.waiters, &Err(failure));
+                    } else {
+                        waiting.busy += 1;
+                        busy.push(waiting);
+                    }
+                }
             }
         }
-        busy
+        (busy, reruns)
+    }
+}
+
+/// Lets a manifest's queue go when its driver ends. A driver that ends by
+/// panicking leaves its queue behind: whatever waits there is told so, and
+/// the next request starts a new driver.
+struct Active<'a> {
+    runner: &'a Runner,
+    path: &'a PathBuf,
+    driver: u64,
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        let mut queues = lock(&self.runner.queues);
+        if queues
+            .get(self.path)
+            .is_some_and(|queue| queue.driver == Some(self.driver))
+            && let Some(queue) = queues.remove(self.path)
+        {
+            let failure = Failure::new(FailReason::Error, "the server's run of it failed");
+            for waiting in queue.waiting {
+                answer_all(waiting.waiters, &Err(failure.clone()));
+            }
+        }
+        self.runner.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

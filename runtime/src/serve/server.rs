@@ -46,6 +46,9 @@ pub struct Config {
     pub dir: SocketDir,
     /// Exit after this long without connections or runs.
     pub idle: Duration,
+    /// Standard error is this server's own log file (an auto-started
+    /// server's): it is emptied once the server holds the lock.
+    pub own_log: bool,
 }
 
 /// Why the server did not start.
@@ -93,6 +96,11 @@ pub fn serve(config: Config) -> Result<(), StartError> {
         Err(errno) => return Err(io_error("cannot lock the server's directory")(errno.into())),
     }
     write_pid(&lock).map_err(io_error("cannot record the server's pid"))?;
+    if config.own_log {
+        // The losers of a start race never get here, so they never empty
+        // the winner's log.
+        let _ = rustix::fs::ftruncate(std::io::stderr(), 0);
+    }
     let executor = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)))
         .enable_all()
@@ -117,7 +125,7 @@ pub fn serve(config: Config) -> Result<(), StartError> {
             context: "cannot start wasmtime".into(),
             source: io::Error::other(error),
         })?;
-        let answerer = Answerer::new(runtime, true).map_err(io_error("cannot watch files"))?;
+        let answerer = Answerer::new(runtime, true).map_err(io_error("cannot start answering"))?;
         tracing::info!(socket = %socket.display(), pid = std::process::id(), "serving");
         Server::new(answerer, config.idle).run(listener).await;
         Ok(())
@@ -372,9 +380,12 @@ impl Server {
     async fn converse(&self, id: u64, mut stream: UnixStream) {
         let mut buffer: Vec<u8> = Vec::new();
         let mut chunk = vec![0u8; 8192];
+        // When the request being read must be whole.
+        let mut due: Option<tokio::time::Instant> = None;
         loop {
             if let Some(end) = buffer.iter().position(|&byte| byte == b'\n') {
                 let line: Vec<u8> = buffer.drain(..=end).collect();
+                due = None;
                 self.touch(id);
                 let (answer, encoded) = match self.answer(&line[..line.len() - 1]).await {
                     Reply::Once(answer, encoded) => (answer, encoded),
@@ -410,7 +421,9 @@ impl Server {
             let read = if buffer.is_empty() {
                 stream.read(&mut chunk).await
             } else {
-                match tokio::time::timeout(REQUEST_TIMEOUT, stream.read(&mut chunk)).await {
+                let deadline =
+                    *due.get_or_insert_with(|| tokio::time::Instant::now() + REQUEST_TIMEOUT);
+                match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
                     Ok(read) => read,
                     Err(_) => {
                         let answer = Answer::Error {
@@ -452,7 +465,13 @@ impl Server {
                     verdict: Verdict::Usage,
                     message,
                 };
-                let encoded = protocol::encode(&answer);
+                // A shell waits for lines: answer it in lines (seq 0 is
+                // never a shell's: it counts from 1).
+                let lines = br#""format":"lines""#;
+                let encoded = match line.windows(lines.len()).any(|w| w == lines) {
+                    true => protocol::encode_lines(&answer, 0),
+                    false => protocol::encode(&answer),
+                };
                 return Reply::Once(answer, encoded);
             }
         };
@@ -476,7 +495,7 @@ impl Server {
         let (manifest, cwd, ids, env, policy, follow) = match op {
             // Status and stop are for any build: an upgraded corral can
             // still see and stop the server an older one started.
-            Op::Status => return Ok(Answer::Status(self.status())),
+            Op::Status => return Ok(Answer::Status(self.status().await)),
             Op::Stop => return Ok(Answer::Stopping),
             Op::Results {
                 manifest,
@@ -508,7 +527,7 @@ impl Server {
         if !build.compatible_with(Build::current()) {
             // The newer build replaces this server; an older client runs
             // without one.
-            if build.stamp_ns > Build::current().stamp_ns {
+            if build.newer_than(Build::current()) {
                 tracing::info!(client = ?build, "a newer client: stopping");
                 self.stop.cancel();
             }
@@ -535,7 +554,8 @@ impl Server {
         }
     }
 
-    fn status(&self) -> Status {
+    async fn status(&self) -> Status {
+        let watched = self.answerer.watched().await as u64;
         let counters = self.answerer.counters();
         Status {
             pid: std::process::id(),
@@ -543,7 +563,7 @@ impl Server {
             runs: counters.runs.load(Ordering::Relaxed),
             reused: counters.reused.load(Ordering::Relaxed),
             tasks: counters.tasks.load(Ordering::Relaxed),
-            watched: self.answerer.watched() as u64,
+            watched,
             build: Build::current().clone(),
         }
     }

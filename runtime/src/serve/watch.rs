@@ -49,6 +49,10 @@ pub enum Watched {
 }
 
 struct WatchSet {
+    /// Device and inode of each root (a file's directory), as the set was
+    /// started: a path that now leads elsewhere (a parent renamed, a link
+    /// on the way retargeted) raises no event on the watched inodes.
+    identities: Vec<(PathBuf, Option<(u64, u64)>)>,
     generation: u64,
     /// `Err(reason)` when it cannot be watched; it then holds no watches.
     usable: Result<(), String>,
@@ -122,6 +126,15 @@ impl Watches {
             // Changes made while the walk ran are in the queue now.
             self.drain();
         }
+        if self.sets.get(&key).is_some_and(|set| {
+            set.identities
+                .iter()
+                .any(|(path, seen)| identity(path) != *seen)
+        }) {
+            self.drop_set(&key);
+            self.start(&key);
+            self.drain();
+        }
         let now = self.tick();
         let Some(set) = self.sets.get_mut(&key) else {
             return Watched::Unwatchable {
@@ -178,12 +191,15 @@ impl Watches {
         let Some(dir) = self.dirs.get(&wd) else {
             return;
         };
-        let concerned: Vec<SetKey> = dir
+        // An event without a name is about the directory itself: it
+        // concerns every set that watches it.
+        let mut concerned: Vec<SetKey> = dir
             .users
             .iter()
-            .filter(|(_, only)| only.is_none() || only.as_ref() == name.as_ref())
+            .filter(|(_, only)| only.is_none() || name.is_none() || only.as_ref() == name.as_ref())
             .map(|(key, _)| key.clone())
             .collect();
+        concerned.dedup();
         let dir_path = dir.path.clone();
         // What cannot be followed exactly: the set is dropped and made anew.
         let structural = mask.intersects(
@@ -231,9 +247,21 @@ impl Watches {
             self.drop_set(&oldest);
         }
         let generation = self.tick();
+        let identities = key
+            .iter()
+            .map(|root| {
+                let path = match root {
+                    Root::Tree(path) => path.clone(),
+                    Root::File(path) => path.parent().unwrap_or(path).to_path_buf(),
+                };
+                let seen = identity(&path);
+                (path, seen)
+            })
+            .collect();
         self.sets.insert(
             key.clone(),
             WatchSet {
+                identities,
                 generation,
                 usable: Ok(()),
                 reported: false,
@@ -271,8 +299,14 @@ impl Watches {
         self.add_dir(key, parent, Some(name.to_os_string()))
     }
 
-    /// Watches `top` and every directory below it, without following links.
+    /// Watches `top` and every directory below it, without following
+    /// links; a filesystem mounted inside it makes it unwatchable (its
+    /// changes may raise no event).
     fn add_tree(&mut self, key: &SetKey, top: &Path, count: &mut usize) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let device = std::fs::metadata(top)
+            .map_err(|error| format!("cannot stat {}: {error}", top.display()))?
+            .dev();
         let mut stack = vec![top.to_path_buf()];
         while let Some(dir) = stack.pop() {
             *count += 1;
@@ -294,9 +328,17 @@ impl Watches {
                 Err(error) => return Err(format!("cannot list {}: {error}", dir.display())),
             };
             for entry in entries.flatten() {
-                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                    stack.push(entry.path());
+                if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    continue;
                 }
+                if entry.metadata().is_ok_and(|meta| meta.dev() != device) {
+                    return Err(format!(
+                        "{} is another filesystem mounted inside {}",
+                        entry.path().display(),
+                        top.display()
+                    ));
+                }
+                stack.push(entry.path());
             }
         }
         Ok(())
@@ -318,9 +360,16 @@ impl Watches {
             path: dir.to_path_buf(),
             users: Vec::new(),
         });
-        if !entry.users.iter().any(|(user, _)| user == key) {
+        // One entry per name a set cares about: two files granted from
+        // one directory are both watched.
+        if !entry
+            .users
+            .iter()
+            .any(|(user, name)| user == key && *name == only)
+        {
+            let first_for_set = !entry.users.iter().any(|(user, _)| user == key);
             entry.users.push((key.clone(), only));
-            if let Some(set) = self.sets.get_mut(key) {
+            if first_for_set && let Some(set) = self.sets.get_mut(key) {
                 set.wds.push(wd);
             }
         }
@@ -365,29 +414,25 @@ impl Watches {
     }
 }
 
-/// Filesystems whose changes made elsewhere raise no local events.
+/// Only local filesystems raise an event for every change: on a network,
+/// FUSE or kernel filesystem (`/proc`, `/sys`) changes made elsewhere
+/// raise none.
 fn watchable_fs(path: &Path) -> Result<(), String> {
-    const REMOTE: [(i64, &str); 8] = [
-        (0x6969, "NFS"),
-        (0x517B, "SMB"),
-        (0xFF53_4D42, "CIFS"),
-        (0xFE53_4D42, "SMB2"),
-        (0x6573_5546, "FUSE"),
-        (0x0102_1997, "9p"),
-        (0x00C3_6400, "Ceph"),
-        (0x7461_636F, "OCFS2"),
-    ];
-    let stat = rustix::fs::statfs(path)
-        .map_err(|error| format!("cannot stat {}: {error}", path.display()))?;
-    #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
-    let kind = stat.f_type as i64;
-    match REMOTE.iter().find(|(magic, _)| *magic == kind) {
-        Some((_, name)) => Err(format!(
-            "{} is on {name}, where changes made elsewhere raise no events",
+    match crate::sandbox::local_fs::is_local(path) {
+        true => Ok(()),
+        false => Err(format!(
+            "{} is not on a local filesystem, where every change raises an event",
             path.display()
         )),
-        None => Ok(()),
     }
+}
+
+/// The device and inode `path` leads to now, links followed.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|meta| (meta.dev(), meta.ino()))
 }
 
 #[cfg(test)]
@@ -454,6 +499,47 @@ mod tests {
             after,
             "the renamed dir is watched"
         );
+    }
+
+    #[test]
+    fn two_files_of_one_directory_and_a_renamed_parent_are_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        for name in ["a", "b"] {
+            std::fs::write(home.join(name), "1").unwrap();
+        }
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::File(home.join("a")), Root::File(home.join("b"))];
+        let first = generation(&mut watches, &roots);
+        std::fs::write(home.join("b"), "2").unwrap();
+        let second = generation(&mut watches, &roots);
+        assert_ne!(second, first, "the second file of the directory");
+        // The directory is replaced by another under the same name.
+        std::fs::rename(&home, root.path().join("old")).unwrap();
+        std::fs::create_dir(&home).unwrap();
+        std::fs::write(home.join("a"), "other").unwrap();
+        std::fs::write(home.join("b"), "2").unwrap();
+        assert_ne!(generation(&mut watches, &roots), second);
+
+        let tree = root.path().join("tree");
+        std::fs::create_dir_all(tree.join("sub")).unwrap();
+        let roots = [Root::Tree(tree.join("sub"))];
+        let before = generation(&mut watches, &roots);
+        std::fs::rename(&tree, root.path().join("tree.old")).unwrap();
+        std::fs::create_dir_all(tree.join("sub")).unwrap();
+        assert_ne!(
+            generation(&mut watches, &roots),
+            before,
+            "a parent replaced"
+        );
+    }
+
+    #[test]
+    fn kernel_filesystems_cannot_be_watched() {
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::File(PathBuf::from("/proc/self/status"))];
+        assert!(matches!(watches.watch(&roots), Watched::Unwatchable { .. }));
     }
 
     #[test]

@@ -49,17 +49,25 @@ _corral_connect() {
 # Asks the server for the bound tasks of $_corral_repo; returns 1 when no
 # server can be asked (the caller falls back to a detached run).
 _corral_ask() {
-  local cwd=$PWD line seq state id reason result rest pending=() entry timeout
+  local cwd=$PWD line seq state id reason result rest pending=() entry timeout failed=
   [[ $cwd == *[[:cntrl:]]* ]] && return 1
   cwd=${cwd//\\/\\\\}
   cwd=${cwd//\"/\\\"}
   _corral_connect || return 1
-  (( _corral_seq++ ))
-  printf '%s%s%s%s"}}\n' "$_corral_request_head" "$_corral_seq" "$_corral_request_tail" "$cwd" \
+  local name value env=
+  for name in @ENV_NAMES@; do
+    [[ -v $name ]] || continue
+    value=${!name}
+    [[ $value == *[[:cntrl:]]* ]] && continue
+    value=${value//\\/\\\\}
+    value=${value//\"/\\\"}
+    env+="${env:+,}\"$name\":\"$value\""
+  done
+  printf '%s%s%s%s},"cwd":"%s"}}\n' "$_corral_request_head" "$_corral_seq" "$_corral_request_tail" "$env" "$cwd" \
     >&"${_corral_co[1]}" 2>/dev/null || return 1
-  local deadline=$(( ${EPOCHREALTIME/./} + corral_wait_ms * 1000 )) left
+  local deadline=$(( ${EPOCHREALTIME//[!0-9]/} + corral_wait_ms * 1000 )) left
   while true; do
-    left=$(( deadline - ${EPOCHREALTIME/./} ))
+    left=$(( deadline - ${EPOCHREALTIME//[!0-9]/} ))
     (( left > 0 )) || break
     printf -v timeout '%d.%06d' $(( left / 1000000 )) $(( left % 1000000 ))
     IFS= read -r -t "$timeout" line <&"${_corral_co[0]}" || break
@@ -68,7 +76,10 @@ _corral_ask() {
       end$'\t'*)
         seq=${line#end$'\t'}
         seq=${seq%%$'\t'*}
-        if [[ $seq == "$_corral_seq" ]]; then
+        if [[ $seq == "$_corral_seq" && -n $failed ]]; then
+          # The server could not answer: a detached run instead.
+          return 1
+        elif [[ $seq == "$_corral_seq" ]]; then
           for entry in "${pending[@]}"; do
             # task, id, state, reused, result, reason; fields may be empty.
             rest=${entry#task$'\t'}
@@ -88,9 +99,9 @@ _corral_ask() {
           _corral_answered=1
           return 0
         fi
-        pending=()
+        pending=() failed=
         ;;
-      error$'\t'*) return 1 ;;
+      error$'\t'*) failed=1 ;;
     esac
   done
   # Not in time: this repository's last answer (else its stored result,
@@ -110,6 +121,9 @@ _corral_prompt() {
   local file id value
   [[ $_corral_bound == "  " ]] || _corral_find_repo
   _corral_answered= _corral_detached=
+  # Every prompt moves the sequence: a late answer to an earlier prompt
+  # is never taken for this one's.
+  (( _corral_seq++ ))
   if [[ $_corral_bound != "  " ]]; then
     # The relay starts at the first prompt, so it is up in a repository.
     _corral_connect

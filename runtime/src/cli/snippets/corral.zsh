@@ -17,7 +17,10 @@ typeset -gA corral_results _corral_for corral_state corral_reason _corral_last
 typeset -g corral_wait_ms=${corral_wait_ms:-10}
 typeset -ga corral_redraw_functions
 typeset -g _corral_fd= _corral_seq=0 _corral_buf= _corral_server_tried=0 _corral_answered=
-# A request is head, sequence number, tail, the JSON-escaped $PWD, `"}}`.
+# The repository the newest request asked about.
+typeset -g _corral_asked=
+# A request is head, sequence number, tail, the environment that steers a
+# run (JSON members), `},"cwd":"`, the JSON-escaped $PWD, `"}}`.
 typeset -g _corral_request_head=@REQUEST_HEAD@
 typeset -g _corral_request_tail=@REQUEST_TAIL@
 typeset -ga _corral_bound=(@BOUND@)
@@ -106,8 +109,17 @@ _corral_ask() {
   cwd=${cwd//\\/\\\\}
   cwd=${cwd//\"/\\\"}
   [[ -n $_corral_fd ]] || _corral_connect || return 1
-  (( _corral_seq++ ))
-  if ! syswrite -o $_corral_fd "$_corral_request_head$_corral_seq$_corral_request_tail$cwd\"}}"$'\n'; then
+  _corral_asked=$_corral_repo
+  local name value env=
+  for name in @ENV_NAMES@; do
+    [[ ${parameters[$name]-} == *export* ]] || continue
+    value=${(P)name}
+    [[ $value == *[[:cntrl:]]* ]] && continue
+    value=${value//\\/\\\\}
+    value=${value//\"/\\\"}
+    env+="${env:+,}\"$name\":\"$value\""
+  done
+  if ! syswrite -o $_corral_fd "$_corral_request_head$_corral_seq$_corral_request_tail$env},\"cwd\":\"$cwd\"}}"$'\n'; then
     _corral_close
     return 1
   fi
@@ -120,7 +132,14 @@ _corral_ask() {
     chunk=
     sysread -t $left -i $_corral_fd chunk
     case $? in
-      0) _corral_buf+=$chunk; _corral_take && return 0 ;;
+      0)
+        _corral_buf+=$chunk
+        _corral_take
+        case $? in
+          0) return 0 ;;
+          2) return 1 ;;
+        esac
+        ;;
       4) break ;;
       *) _corral_close; return 1 ;;
     esac
@@ -182,10 +201,12 @@ _corral_unfollow() {
 # A pushed result: the alert follows it at once.
 _corral_followed() {
   emulate -L zsh
-  local chunk line id before=$corral_alert
+  local chunk line id rc before=$corral_alert
   local -a fields
-  if ! sysread -t 0 -i $_corral_follow_fd chunk 2>/dev/null; then
-    (( $? == 4 )) || _corral_unfollow
+  sysread -t 0 -i $_corral_follow_fd chunk 2>/dev/null
+  rc=$?
+  if (( rc )); then
+    (( rc == 4 )) || _corral_unfollow
     return
   fi
   _corral_follow_buf+=$chunk
@@ -202,11 +223,13 @@ _corral_followed() {
   [[ $corral_alert != "$before" ]] && zle reset-prompt
 }
 zle -N _corral_followed
-# Applies the complete answers in the buffer; true when the newest
-# request's answer was applied.
+# Applies the complete answers in the buffer: 0 when the newest request's
+# answer was applied, 2 when the server answered it with an error. Each
+# prompt moves $_corral_seq, so a late answer never reaches a prompt that
+# asked nothing (outside a repository) or asked again.
 _corral_take() {
   emulate -L zsh
-  local line applied=1
+  local line applied=1 failed=
   local -a fields pending
   while [[ $_corral_buf == *$'\n'* ]]; do
     line=${_corral_buf%%$'\n'*}
@@ -214,8 +237,13 @@ _corral_take() {
     fields=("${(@ps:\t:)line}")
     case $fields[1] in
       task) pending+=("$line") ;;
+      error) failed=1 ;;
       end)
-        if [[ $fields[2] == $_corral_seq ]]; then
+        if [[ $fields[2] == $_corral_seq && -n $failed ]]; then
+          # The server could not answer (another build, a request it
+          # refused): this prompt falls back to a detached run.
+          applied=2
+        elif [[ $fields[2] == $_corral_seq ]]; then
           local entry id
           for entry in $pending; do
             fields=("${(@ps:\t:)entry}")
@@ -224,17 +252,17 @@ _corral_take() {
             corral_reason[$id]=${(g::)fields[6]}
             if [[ $fields[3] == (fresh|stale) ]]; then
               corral_results[$id]=${(g::)fields[5]}
-              _corral_last[$id:$_corral_repo]=${corral_results[$id]}
+              _corral_last[$id:$_corral_asked]=${corral_results[$id]}
             else
               # Failed: the last good result, with the state saying so.
               corral_results[$id]=${(g::)fields[5]}
             fi
-            _corral_for[$id]=$_corral_repo
+            _corral_for[$id]=$_corral_asked
           done
           applied=0
           _corral_answered=1
         fi
-        pending=()
+        pending=() failed=
         ;;
     esac
   done
@@ -243,10 +271,11 @@ _corral_take() {
 # The server's answer landed while the prompt waits: show it.
 _corral_readable() {
   emulate -L zsh
-  local chunk
-  if ! sysread -t 0 -i $_corral_fd chunk 2>/dev/null; then
-    (( $? == 4 )) && return
-    _corral_close
+  local chunk rc
+  sysread -t 0 -i $_corral_fd chunk 2>/dev/null
+  rc=$?
+  if (( rc )); then
+    (( rc == 4 )) || _corral_close
     return
   fi
   _corral_buf+=$chunk
@@ -299,6 +328,7 @@ _corral_precmd() {
   fi
   (( $#_corral_bound )) && _corral_find_repo
   typeset -g _corral_detached= _corral_answered=
+  (( _corral_seq++ ))
   # The server is started at the first prompt, so it is up by the time
   # the shell enters a repository.
   if (( $#_corral_bound )) || [[ -n $_corral_integrity ]]; then
