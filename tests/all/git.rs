@@ -90,3 +90,24 @@ pub fn porcelain(dir: &Path) -> BTreeMap<String, String> {
     }
     fields
 }
+
+/// The fixture's manifest: the shipped git status task bound to the
+/// shell's repository, with budgets for a racily clean 5,000-file index,
+/// its results reused by the server when `reuse`.
+pub fn git_status_manifest(fixture: &crate::support::Fixture, reuse: bool) {
+    fixture.manifest(&format!(
+        r#"[runtime]
+max_timeout_ms = 10000
+[[task]]
+id = "git_status"
+rationale = "test"
+component = {:?}
+context = "repo"
+reuse = {reuse}
+timeout_ms = 10000
+fuel = 40_000_000_000
+memory_mb = 256
+"#,
+        crate::support::artifacts::GIT_STATUS
+    ));
+}

@@ -7,30 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::git::git;
+use crate::git::{git, git_status_manifest};
 use crate::support::{Fixture, artifacts};
 use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// The git status task, bound and reused, in the fixture's manifest.
-fn manifest(fixture: &Fixture) {
-    fixture.manifest(&format!(
-        r#"[runtime]
-max_timeout_ms = 10000
-[[task]]
-id = "git_status"
-rationale = "test"
-component = {:?}
-context = "repo"
-reuse = true
-timeout_ms = 10000
-fuel = 40_000_000_000
-memory_mb = 256
-"#,
-        artifacts::GIT_STATUS
-    ));
-}
 
 /// A committed repository of `files` files in directories of 100.
 fn big_repo(parent: &Path, name: &str, branch: &str, files: usize) -> PathBuf {
@@ -82,6 +63,18 @@ fn newest_prompt(screen: &str) -> String {
         .to_string()
 }
 
+/// The last `count` lines of the screen that are not blank.
+fn last_lines(screen: &str, count: usize) -> String {
+    let mut lines: Vec<&str> = screen
+        .lines()
+        .rev()
+        .filter(|line| !line.trim().is_empty())
+        .take(count)
+        .collect();
+    lines.reverse();
+    lines.join("\n")
+}
+
 fn cd(dir: &Path) -> String {
     format!("cd {}", shell_quote(&dir.display().to_string()))
 }
@@ -95,7 +88,7 @@ fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
         return;
     }
     let fixture = Fixture::new();
-    manifest(&fixture);
+    git_status_manifest(&fixture, true);
     let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 5000);
     let beta = big_repo(fixture.path(), "beta", "beta-branch", 200);
     // No wait at all: every fresh status must come by a redraw.
@@ -164,7 +157,7 @@ fn bash_shows_the_fresh_status_through_one_relay() {
         return;
     }
     let fixture = Fixture::new();
-    manifest(&fixture);
+    git_status_manifest(&fixture, true);
     let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 500);
     let tmux = shell(&fixture, "bash", "corral_wait_ms=2000");
     tmux.send(&[&cd(&alpha), "Enter"]);
@@ -230,7 +223,7 @@ fn readme_prompts_work(shell: &str) {
     assert!(!examples.is_empty(), "README has {shell} prompt examples");
     for example in examples {
         let fixture = Fixture::new();
-        manifest(&fixture);
+        git_status_manifest(&fixture, true);
         let alpha = big_repo(fixture.path(), "alpha", "main", 10);
         let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
         let path = fixture.write(&format!("corral.{shell}"), &snippet.stdout);
@@ -287,13 +280,7 @@ fn readme_prompts_work(shell: &str) {
         };
         let screen = tmux.wait_for(LIMIT, "the prompt in the repository", |screen| {
             nudge();
-            let newest = screen
-                .lines()
-                .rev()
-                .filter(|line| !line.trim().is_empty())
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let newest = last_lines(screen, 3);
             newest.contains("alpha") && (!status || newest.contains("[branch=main"))
         });
         assert!(clean(&screen), "{example}\n{screen}");
@@ -302,13 +289,7 @@ fn readme_prompts_work(shell: &str) {
         tmux.send(&["Enter"]);
         let screen = tmux.wait_for(LIMIT, "the prompt with an alert", |screen| {
             nudge();
-            let newest = screen
-                .lines()
-                .rev()
-                .filter(|line| !line.trim().is_empty())
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let newest = last_lines(screen, 3);
             (!alert || screen.contains("ALERT: watched files changed"))
                 && (!status || newest.contains("[branch=main"))
         });

@@ -9,30 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::git::{git, porcelain, repo};
-use crate::support::{Fixture, artifacts, parse_lines};
+use crate::git::{git, git_status_manifest, porcelain, repo};
+use crate::support::{Fixture, parse_lines};
 use crate::terminal::{available, eventually, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// The shipped git status task, bound to the shell's repository, with its
-/// state in the fixture.
-fn bound_manifest(fixture: &Fixture) {
-    fixture.manifest(&format!(
-        r#"[runtime]
-max_timeout_ms = 10000
-[[task]]
-id = "git_status"
-rationale = "test"
-component = {:?}
-context = "repo"
-timeout_ms = 10000
-fuel = 4_000_000_000
-memory_mb = 128
-"#,
-        artifacts::GIT_STATUS
-    ));
-}
 
 /// The stored result's fields, as `corral result` prints them from `dir`.
 pub fn result_fields(fixture: &Fixture, dir: &Path) -> BTreeMap<String, String> {
@@ -65,7 +46,7 @@ fn events(output: &std::process::Output) -> String {
 #[test]
 fn the_result_is_for_the_repository_corral_runs_in_and_equals_git() {
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let alpha = repo(fixture.path(), "alpha", "main");
     // A dirty tree, from a subdirectory: staged, unstaged, untracked,
     // ignored (not counted), and a stash.
@@ -111,7 +92,7 @@ fn the_result_is_for_the_repository_corral_runs_in_and_equals_git() {
 #[test]
 fn outside_any_repository_the_task_is_skipped() {
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let plain = fixture.mkdir("not-a-repo");
     let run = corral_in(&fixture, &plain, &["run", "--quiet"]);
     assert!(run.status.success(), "{}", events(&run));
@@ -130,7 +111,7 @@ fn outside_any_repository_the_task_is_skipped() {
 #[test]
 fn a_deleted_current_directory_skips_the_task() {
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let gone = fixture.mkdir("gone");
     let manifest = fixture.path().join("manifest.toml");
     let output = Command::new("sh")
@@ -155,7 +136,7 @@ fn a_deleted_current_directory_skips_the_task() {
 #[test]
 fn runs_that_pile_up_coalesce_into_one_rerun() {
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let alpha = repo(fixture.path(), "alpha", "main");
     // Warm the component cache so the holder's timing is its latency.
     assert!(
@@ -242,7 +223,7 @@ fn prompt_follows_the_shell(shell: &str) {
         return;
     }
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let (alpha, beta) = two_repositories(&fixture);
 
     let snippet = fixture.corral(&["shell-init", shell, "--manifest", "manifest.toml"]);
@@ -321,7 +302,7 @@ fn fish_shows_only_the_status_of_the_repository_it_is_in() {
         return;
     }
     let fixture = Fixture::new();
-    bound_manifest(&fixture);
+    git_status_manifest(&fixture, false);
     let (alpha, beta) = two_repositories(&fixture);
     let snippet = fixture.corral(&["shell-init", "fish", "--manifest", "manifest.toml"]);
     assert_eq!(snippet.code, Some(0), "{}", snippet.stderr);

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::git::{git, porcelain, repo};
-use crate::support::{Fixture, artifacts, probe_task};
+use crate::git::{git, git_status_manifest, porcelain, repo};
+use crate::support::{Fixture, probe_task};
 use crate::terminal::eventually;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -129,30 +129,26 @@ fn fields(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The shipped git status task, bound to the shell's repository, its
-/// results reused while nothing changed.
-fn git_manifest(fixture: &Fixture) {
-    fixture.manifest(&format!(
-        r#"[runtime]
-max_timeout_ms = 10000
-[[task]]
-id = "git_status"
-rationale = "test"
-component = {:?}
-context = "repo"
-reuse = true
-timeout_ms = 10000
-fuel = 4_000_000_000
-memory_mb = 128
-"#,
-        artifacts::GIT_STATUS
-    ));
+/// A manifest of one quick probe task, and a server that has answered
+/// for it once.
+fn quick_server() -> (Fixture, Home) {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("quick", &["ok"], ""));
+    let home = Home::new();
+    let first = home.corral(
+        &fixture,
+        fixture.path(),
+        &["result", "quick", "--fresh"],
+        &[],
+    );
+    assert!(first.status.success(), "{first:?}");
+    (fixture, home)
 }
 
 #[test]
 fn fresh_answers_follow_every_change_and_unchanged_ones_cost_one_run() {
     let fixture = Fixture::new();
-    git_manifest(&fixture);
+    git_status_manifest(&fixture, true);
     let home = Home::new();
     let alpha = repo(fixture.path(), "alpha", "main");
     assert_eq!(home.fresh_fields(&fixture, &alpha), porcelain(&alpha));
@@ -197,7 +193,7 @@ fn fresh_answers_follow_every_change_and_unchanged_ones_cost_one_run() {
 #[test]
 fn the_answer_equals_git_after_every_step_of_a_long_history() {
     let fixture = Fixture::new();
-    git_manifest(&fixture);
+    git_status_manifest(&fixture, true);
     let home = Home::new();
     let dir = repo(fixture.path(), "life", "main");
     let write = |name: &str, text: &str| {
@@ -320,7 +316,7 @@ fn the_answer_equals_git_after_every_step_of_a_long_history() {
 #[test]
 fn results_are_kept_per_repository_and_a_failure_is_visible() {
     let fixture = Fixture::new();
-    git_manifest(&fixture);
+    git_status_manifest(&fixture, true);
     let home = Home::new();
     let alpha = repo(fixture.path(), "alpha", "main");
     let beta = repo(fixture.path(), "beta", "trunk");
@@ -398,16 +394,7 @@ fn ten_clients_racing_with_no_server_leave_exactly_one() {
 
 #[test]
 fn hostile_peers_do_not_keep_a_client_from_its_answer() {
-    let fixture = Fixture::new();
-    fixture.manifest(&probe_task("quick", &["ok"], ""));
-    let home = Home::new();
-    let first = home.corral(
-        &fixture,
-        fixture.path(),
-        &["result", "quick", "--fresh"],
-        &[],
-    );
-    assert!(first.status.success(), "{first:?}");
+    let (fixture, home) = quick_server();
     let socket = home.socket_dir().join("serve.sock");
     // Garbage is answered with an error, and the server lives on.
     let mut garbage = UnixStream::connect(&socket).unwrap();
@@ -459,16 +446,7 @@ fn another_uid_cannot_connect() {
         eprintln!("skipping: needs root to run a client as nobody");
         return;
     }
-    let fixture = Fixture::new();
-    fixture.manifest(&probe_task("quick", &["ok"], ""));
-    let home = Home::new();
-    let first = home.corral(
-        &fixture,
-        fixture.path(),
-        &["result", "quick", "--fresh"],
-        &[],
-    );
-    assert!(first.status.success(), "{first:?}");
+    let (fixture, home) = quick_server();
     let dir = home.socket_dir();
     let socket = dir.join("serve.sock");
     let probe = |path: &Path| {
@@ -621,16 +599,7 @@ fn manifest_edits_count_at_the_next_request_and_a_broken_one_is_refused_like_che
 
 #[test]
 fn an_idle_server_costs_nothing_and_exits_when_idle() {
-    let fixture = Fixture::new();
-    fixture.manifest(&probe_task("quick", &["ok"], ""));
-    let home = Home::new();
-    let first = home.corral(
-        &fixture,
-        fixture.path(),
-        &["result", "quick", "--fresh"],
-        &[],
-    );
-    assert!(first.status.success(), "{first:?}");
+    let (fixture, home) = quick_server();
     let pid = home.pid().expect("a server");
     // No thread wakes while nothing runs (the epoch clock is parked).
     let switches = || -> u64 {

@@ -59,17 +59,7 @@ impl PrivateDir {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
             Err(errno) => return Err(self.error(name, errno.into())),
         }
-        let fd = rustix::fs::openat(
-            &self.fd,
-            name,
-            OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|errno| self.error(name, errno.into()))?;
-        Ok(PrivateDir {
-            fd,
-            path: self.path.join(name),
-        })
+        self.open_subdir(name)
     }
 
     /// An existing subdirectory, opened without following a link.

@@ -12,7 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustix::fs::OFlags;
 
+use crate::events::{EventFormat, EventTarget, EventWriter, Events, RunTags};
 use crate::fs::private_dir::PrivateDir;
+use crate::manifest::Manifest;
+use crate::mode::Mode;
+use crate::run::pipeline;
 
 /// The link to the newest detached run's events, in the state directory.
 pub const DEFAULT_EVENTS_FILE: &str = "last-run.events";
@@ -45,6 +49,29 @@ pub fn new_run_events_file(state: &PrivateDir) -> io::Result<PathBuf> {
         runs.remove(old)?;
     }
     Ok(runs.path().join(name))
+}
+
+/// A new events file of `manifest`'s (as [`new_run_events_file`]),
+/// open for segment lines of a run in mode `on` whose times count from
+/// `start`: the server's runs and its notes.
+pub fn open_run_events(
+    manifest: &Manifest,
+    start: std::time::Instant,
+) -> Result<(Events, EventWriter), String> {
+    let state = pipeline::open_state_dir(manifest).map_err(|error| error.to_string())?;
+    let path = new_run_events_file(&state).map_err(|error| error.to_string())?;
+    let tags = RunTags {
+        phase: manifest.runtime.phase.to_string(),
+        mode: Mode::On,
+    };
+    Events::open(
+        &EventTarget::File(path),
+        EventFormat::Segment,
+        tags,
+        start,
+        None,
+    )
+    .map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

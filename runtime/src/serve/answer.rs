@@ -11,16 +11,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::events::{
-    Event, EventFormat, EventTarget, EventWriter, Events, FailReason, Failure, LogLevel, RunTags,
-    SkipCause, Summary,
+    Event, EventWriter, Events, FailReason, Failure, LogLevel, SkipCause, Summary,
 };
 use crate::manifest::{Manifest, ManifestError, Task};
-use crate::mode::Mode;
 use crate::plan::{Plan, Skip};
 use crate::review::policy::{self, Policy, PolicyError};
 use crate::run::controls::Controls;
 use crate::run::results::ResultStore;
-use crate::run::{event_files, pipeline, watchdog};
+use crate::run::{event_files, watchdog};
 use crate::sandbox::Runtime;
 use crate::sandbox::warm::FileStamp;
 use crate::serve::protocol::{Answer, State, TaskAnswer, Verdict};
@@ -381,25 +379,7 @@ impl Answerer {
     fn note(&self, manifest: &Manifest, event: Event) {
         let mut notes = lock(&self.notes);
         if !notes.contains_key(&manifest.path) {
-            let opened = pipeline::open_state_dir(manifest)
-                .map_err(|error| error.to_string())
-                .and_then(|state| {
-                    event_files::new_run_events_file(&state).map_err(|error| error.to_string())
-                })
-                .and_then(|path| {
-                    let tags = RunTags {
-                        phase: manifest.runtime.phase.to_string(),
-                        mode: Mode::On,
-                    };
-                    Events::open(
-                        &EventTarget::File(path),
-                        EventFormat::Segment,
-                        tags,
-                        Instant::now(),
-                        None,
-                    )
-                    .map_err(|error| error.to_string())
-                });
+            let opened = event_files::open_run_events(manifest, Instant::now());
             match opened {
                 Ok((events, writer)) => {
                     let opened = Notes {

@@ -68,7 +68,7 @@ impl Reuse {
     /// result. May walk its grants the first time: call it off the
     /// executor's threads.
     pub fn lookup(&mut self, task: &Task) -> Lookup {
-        let set = roots(task);
+        let set = roots(task, false);
         let generation = match self.watches.watch(&set) {
             Watched::Generation(generation) => generation,
             Watched::Unwatchable { reason, first } => return Lookup::Unwatchable { reason, first },
@@ -118,7 +118,7 @@ impl Reuse {
     /// it writes itself must not wake it again), watching it from now on;
     /// `None` when it cannot be watched.
     pub fn read_generation(&mut self, task: &Task) -> Option<u64> {
-        match self.watches.watch(&read_roots(task)) {
+        match self.watches.watch(&roots(task, true)) {
             Watched::Generation(generation) => Some(generation),
             Watched::Unwatchable { .. } => None,
         }
@@ -140,30 +140,13 @@ impl Reuse {
     }
 }
 
-/// What the task reads and does not write: its read-only directories
-/// and its files.
-fn read_roots(task: &Task) -> SetKey {
+/// What the task can see through its grants; with `read_only`, only what
+/// it reads and does not write (its read-only directories and its files).
+fn roots(task: &Task, read_only: bool) -> SetKey {
     let mut roots: SetKey = task
         .dirs
         .iter()
-        .filter(|dir| dir.mode == Access::Ro)
-        .map(|dir| Root::Tree(dir.host_path.clone()))
-        .chain(
-            task.files
-                .iter()
-                .map(|file| Root::File(file.host_path.clone())),
-        )
-        .collect();
-    roots.sort();
-    roots.dedup();
-    roots
-}
-
-/// Everything the task can see through its grants.
-fn roots(task: &Task) -> SetKey {
-    let mut roots: SetKey = task
-        .dirs
-        .iter()
+        .filter(|dir| !read_only || dir.mode == Access::Ro)
         .map(|dir| Root::Tree(dir.host_path.clone()))
         .chain(
             task.files

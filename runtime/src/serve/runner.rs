@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::events::{EventFormat, EventTarget, Events, FailReason, Failure, RunTags};
+use crate::events::{FailReason, Failure};
 use crate::manifest::{Manifest, Task};
 use crate::mode::Mode;
 use crate::plan::Plan;
@@ -194,25 +194,7 @@ impl Runner {
         batch: Vec<Waiting>,
     ) -> (Vec<Waiting>, Vec<Waiting>) {
         let started = Instant::now();
-        let opened = pipeline::open_state_dir(manifest)
-            .map_err(|error| error.to_string())
-            .and_then(|state| {
-                event_files::new_run_events_file(&state).map_err(|error| error.to_string())
-            })
-            .and_then(|path| {
-                let tags = RunTags {
-                    phase: manifest.runtime.phase.to_string(),
-                    mode: Mode::On,
-                };
-                Events::open(
-                    &EventTarget::File(path),
-                    EventFormat::Segment,
-                    tags,
-                    started,
-                    None,
-                )
-                .map_err(|error| error.to_string())
-            });
+        let opened = event_files::open_run_events(manifest, started);
         let (events, writer) = match opened {
             Ok(opened) => opened,
             Err(message) => {
