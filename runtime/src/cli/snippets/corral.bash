@@ -134,12 +134,11 @@ _corral_prompt() {
     [[ -f $file ]] || continue
     id=${file##*/}
     [[ $id == *.failed ]] && continue
+    # Answered by the server above: not read at all.
+    [[ -n $_corral_answered && $_corral_bound == *" $id "* ]] && continue
     IFS= read -r -d '' value < "$file" || true
     if [[ $_corral_bound != *" $id "* ]]; then
       corral_results[$id]=$value
-    elif [[ -n $_corral_answered ]]; then
-      # Answered by the server above.
-      continue
     elif [[ -n $_corral_repo && $value == "repo=$_corral_repo"$'\n'* ]]; then
       corral_results[$id]=${value#*$'\n'}
       _corral_for[$id]=$_corral_repo

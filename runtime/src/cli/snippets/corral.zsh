@@ -345,12 +345,11 @@ _corral_precmd() {
   for file in @RESULTS@/*(N.); do
     id=${file:t}
     [[ $id == *.failed ]] && continue
+    # Answered by the server above: not read at all.
+    [[ -n $_corral_answered ]] && (( ${_corral_bound[(Ie)$id]} )) && continue
     text=${mapfile[$file]}
     if (( ! ${_corral_bound[(Ie)$id]} )); then
       corral_results[$id]=$text
-    elif [[ -n $_corral_answered ]]; then
-      # Answered by the server above.
-      continue
     elif [[ -n $_corral_repo && $text == "repo=$_corral_repo"$'\n'* ]]; then
       corral_results[$id]=${text#*$'\n'}
       _corral_for[$id]=$_corral_repo
