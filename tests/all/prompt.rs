@@ -353,3 +353,31 @@ fn an_idle_zsh_shows_the_alert_when_a_watched_file_changes() {
         edited.elapsed()
     );
 }
+
+/// A branch name cannot style or reorder a zsh prompt: its `%` escapes
+/// show as text and a bidirectional override is dropped, while the raw
+/// text stays in `corral_results_raw`.
+#[test]
+fn a_branch_name_shows_as_literal_text_in_the_zsh_prompt() {
+    if !available(&["tmux", "zsh", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, true);
+    let dir = big_repo(fixture.path(), "odd", "main", 3);
+    git(&dir, &["checkout", "-q", "-b", "%F{red}RED%f\u{202e}x"]);
+    let tmux = shell(&fixture, "zsh", "");
+    tmux.send(&[&cd(&dir), "Enter"]);
+    let screen = tmux.wait_for(LIMIT, "the odd branch", |screen| {
+        newest_prompt(screen).starts_with("[branch=%F{red}RED%fx untracked=0|fresh]")
+    });
+    assert!(!screen.contains('\u{202e}'), "{screen}");
+    // The shell runs in the C locale (no LANG): bytes are compared.
+    tmux.send(&[
+        "clear; [[ $corral_results_raw[git_status] == *$'\\xe2\\x80\\xae'* && $corral_results[git_status] != *$'\\xe2\\x80\\xae'* && $corral_results[git_status] == *%%F* ]] && echo RAW-KEPT-SAFE-CLEAN",
+        "Enter",
+    ]);
+    tmux.wait_for(LIMIT, "the raw text kept, the safe one clean", |screen| {
+        screen.lines().any(|line| line == "RAW-KEPT-SAFE-CLEAN")
+    });
+}
