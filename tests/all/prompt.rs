@@ -381,3 +381,40 @@ fn a_branch_name_shows_as_literal_text_in_the_zsh_prompt() {
         screen.lines().any(|line| line == "RAW-KEPT-SAFE-CLEAN")
     });
 }
+
+/// fish: `$corral_result_ID` is safe to print, `$corral_result_raw_ID` is
+/// as the task returned it.
+#[test]
+fn fish_results_are_safe_to_print_and_raw_on_request() {
+    if !available(&["fish", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, false);
+    let dir = big_repo(fixture.path(), "odd", "main", 3);
+    git(&dir, &["checkout", "-q", "-b", "x\u{202e}y"]);
+    let run = crate::repo_context::corral_in(&fixture, &dir, &["run", "--quiet"]);
+    assert!(run.status.success(), "{run:?}");
+    let snippet = fixture.corral(&["shell-init", "fish", "--manifest", "manifest.toml"]);
+    let path = fixture.write("corral.fish", &snippet.stdout);
+    let script = format!(
+        "source {}; cd {}; emit fish_prompt; string escape -- $corral_result_raw_git_status $corral_result_git_status",
+        shell_quote(&path.display().to_string()),
+        shell_quote(&dir.display().to_string())
+    );
+    let output = Command::new("fish")
+        .args(["--no-config", "-c", &script])
+        .env("HOME", fixture.path())
+        .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
+        .env("CORRAL_MODE", "off")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}\n{output:?}");
+    assert!(
+        lines[0].contains("branch=x\u{202e}y"),
+        "raw keeps the override: {text}"
+    );
+    assert!(lines[1].contains("branch=xy "), "safe drops it: {text}");
+}
