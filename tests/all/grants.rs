@@ -1,7 +1,7 @@
 //! A task sees exactly its grants: `ro` cannot be written, nothing outside
 //! the grants can be read, the environment is exactly the manifest's.
 
-use crate::support::{Fixture, grant, probe_task};
+use crate::support::{Fixture, artifacts, grant, probe_task};
 
 #[test]
 fn ro_grant_cannot_be_written() {
@@ -189,4 +189,31 @@ fn file_grants_are_bounded_and_a_named_symlink_is_followed() {
         fixture.corral(&["result", "b_link"]).stdout,
         "from the checkout\n"
     );
+}
+
+/// Deleting a watched file does not silence the check: the scan fails on
+/// its own (its `.failed` marker raises the prompt's alert) and every
+/// other task still runs.
+#[test]
+fn a_deleted_watched_file_fails_its_task_alone() {
+    let fixture = Fixture::new();
+    let watched = fixture.write("home/.zshenv", "export A=1\n");
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"integrity_scan\"\nrationale = \"t\"\ncomponent = {:?}\nargs = [\"/home/.zshenv\", \"/state/baseline.sha256\"]\n[[task.file]]\nhost = {:?}\nguest = \"/home/.zshenv\"\n[[task.dir]]\nhost = \".corral/integrity\"\nguest = \"/state\"\nmode = \"rw\"\n{}",
+        artifacts::INTEGRITY_SCAN,
+        watched.display().to_string(),
+        probe_task("other", &["ok"], "")
+    ));
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    std::fs::remove_file(&watched).unwrap();
+    let run = fixture.corral(&["run", "--quiet"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_failed("integrity_scan", "denied");
+    run.assert_done("other");
+    let failed = fixture.path().join(".corral/results/integrity_scan.failed");
+    assert!(failed.is_file(), "the alert's marker");
+    // `corral check` still names the missing file.
+    let check = fixture.corral(&["check"]);
+    assert_eq!(check.code, Some(2));
+    assert!(check.stderr.contains("task.file.host"), "{}", check.stderr);
 }

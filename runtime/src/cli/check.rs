@@ -16,6 +16,7 @@ use crate::sandbox::{Compiling, Runtime};
 pub fn check(manifest_path: &Path) -> Result<Exit, CliError> {
     let manifest = Manifest::load(manifest_path)?;
     manifest.check_files(&manifest.tasks)?;
+    manifest.check_file_grants(&manifest.tasks)?;
     load_components(&manifest.tasks)?;
     print_raw(&format!(
         "{}{}: ok, {} tasks\nchecksum: {}\n",

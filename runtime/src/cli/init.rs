@@ -58,6 +58,7 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
     // else is a bug here, reported as such.
     let manifest = Manifest::load(&manifest_path)?;
     manifest.check_files(&manifest.tasks)?;
+    manifest.check_file_grants(&manifest.tasks)?;
     // Compiled now, with progress, so the first prompt has its status
     // instead of waiting seconds for a first compilation.
     load_components(&manifest.tasks)?;

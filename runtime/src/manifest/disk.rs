@@ -1,5 +1,5 @@
-//! What a manifest names on disk: each component file and each granted
-//! host directory. Checked apart from loading, so that `corral build` can
+//! What a manifest names on disk: each component file, each granted
+//! host directory and (for `check` and `init`) each granted file. Checked apart from loading, so that `corral build` can
 //! run before the components exist.
 
 use super::diagnostic::{Diagnostic, ManifestError};
@@ -55,20 +55,40 @@ impl Manifest {
                     "create the directory, or fix the path (relative to the manifest)",
                 ));
             }
+        }
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(ManifestError::Invalid(diagnostics))
+        }
+    }
+
+    /// Checks that each `[[task.file]]` of `tasks` names a regular file,
+    /// for `corral check` and `corral init`. A run does not ask this: a
+    /// watched file that went missing fails its own task (its snapshot
+    /// cannot be staged), which raises the alert, and every other task
+    /// still runs; deleting a start-up file must not silence the check.
+    pub fn check_file_grants<'a>(
+        &self,
+        tasks: impl IntoIterator<Item = &'a Task>,
+    ) -> Result<(), ManifestError> {
+        let mut diagnostics = Vec::new();
+        for task in tasks {
             for file in &task.files {
                 if file.host_path.is_file() {
                     continue;
                 }
-                diagnostics.push(at(
-                    file.line,
-                    "task.file.host",
-                    format!(
+                diagnostics.push(Diagnostic {
+                    file: self.path.clone(),
+                    line: file.line,
+                    key: "task.file.host".to_string(),
+                    message: format!(
                         "task {}: host file {} does not exist or is not a regular file",
                         task.id,
                         file.host_path.display()
                     ),
-                    "create the file, or remove the [[task.file]] grant (`corral init --force` rewrites a generated manifest)",
-                ));
+                    help: "create the file, or remove the [[task.file]] grant (`corral init --force` rewrites a generated manifest)".to_string(),
+                });
             }
         }
         if diagnostics.is_empty() {
