@@ -13,13 +13,23 @@ use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// A committed repository of `files` files in directories of 100.
+/// A committed repository of `files` files in directories of 100. The
+/// files are dated a minute back, so the index is not racily clean (which
+/// would have the task hash every file: the incremental task's work, not
+/// what these tests are about, and seconds of CPU the other tests need).
 fn big_repo(parent: &Path, name: &str, branch: &str, files: usize) -> PathBuf {
     let dir = parent.join(name);
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
     for n in 0..files {
         let sub = dir.join(format!("d{:03}", n / 100));
         std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join(format!("f{n}")), format!("{n}\n")).unwrap();
+        let path = sub.join(format!("f{n}"));
+        std::fs::write(&path, format!("{n}\n")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(past))
+            .unwrap();
     }
     git(&dir, &["init", "-q", "-b", branch]);
     git(&dir, &["add", "-A"]);
