@@ -33,9 +33,11 @@ where
 }
 
 /// In the detached child: start a new session, so closing the terminal
-/// (SIGHUP) or Ctrl-C in it never reaches the child.
-pub fn leave_session_if_detached() {
-    if std::env::var_os(DETACHED_ENV).is_some() {
+/// (SIGHUP) or Ctrl-C in it never reaches the child. Returns whether this
+/// process is one.
+pub fn leave_session_if_detached() -> bool {
+    let detached = std::env::var_os(DETACHED_ENV).is_some();
+    if detached {
         // SAFETY: called before corral starts any thread; the variable only steers
         // this process and is not passed on to guests (their environment
         // is exactly the manifest's).
@@ -43,6 +45,7 @@ pub fn leave_session_if_detached() {
         let _ = rustix::process::setsid();
         close_inherited_descriptors();
     }
+    detached
 }
 
 /// Closes every descriptor above stderr that this process inherited (a

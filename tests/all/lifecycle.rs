@@ -1,6 +1,8 @@
 //! Every started task reaches exactly one terminal state, and one task's
 //! failure never takes its neighbours down.
 
+use std::time::Duration;
+
 use crate::support::{Fixture, probe_task};
 
 #[test]
@@ -161,4 +163,27 @@ fn detach_returns_at_once_and_the_run_finishes_in_the_background() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(fixture.corral(&["result", "slow"]).stdout, "slept\n");
+}
+
+/// `--detach` returns without reading the directory of old event files:
+/// with thousands there, the detached run prunes them once it is over.
+#[test]
+fn a_detached_run_prunes_old_event_files_in_the_background() {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("quick", &["ok"], ""));
+    let runs = fixture.mkdir(".corral/runs");
+    for n in 0..5000 {
+        std::fs::write(runs.join(format!("{n:016}-1-0.events")), "").unwrap();
+    }
+    let run = fixture.corral(&["run", "--detach", "--defer-ms", "1500"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let count = || std::fs::read_dir(&runs).unwrap().count();
+    assert!(
+        count() > 5000,
+        "the foreground pruned: {} files left",
+        count()
+    );
+    crate::terminal::eventually(Duration::from_secs(60), "the background prune", || {
+        count() <= 20
+    });
 }

@@ -74,7 +74,7 @@ pub struct RunArgs {
 }
 
 pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Result<Exit, CliError> {
-    detached::leave_session_if_detached();
+    let detached_child = detached::leave_session_if_detached();
     let manifest = Manifest::load(manifest_path)?;
     if args.detach {
         return run_detached(&manifest, args);
@@ -131,6 +131,17 @@ pub fn run(manifest_path: &Path, args: &RunArgs, process_start: Instant) -> Resu
     };
     drop(events);
     let written = writer.finish(EVENTS_FLUSH_TIMEOUT);
+    if detached_child {
+        // The shell that started this run is not waiting: old event files
+        // are pruned here, once the run is over, never where it waits.
+        let pruned = open_state_dir(&manifest).and_then(|state| {
+            event_files::prune_runs(&state)
+                .map_err(|error| CliError::internal("cannot prune old event files", error))
+        });
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "cannot prune old event files");
+        }
+    }
     match (outcome, written) {
         // The terminal that went away with SIGHUP cannot take the last
         // lines; the exit code still says what happened.

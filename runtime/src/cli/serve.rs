@@ -48,7 +48,7 @@ pub fn socket_dir_path() -> std::path::PathBuf {
 }
 
 pub fn serve(args: &ServeArgs) -> Result<Exit, CliError> {
-    detached::leave_session_if_detached();
+    let _ = detached::leave_session_if_detached();
     let path = socket_dir_path();
     if args.status || args.stop {
         return ask_running(args, &path);

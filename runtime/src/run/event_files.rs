@@ -3,7 +3,7 @@
 //! simultaneous shells and the server never share one), and
 //! `STATE_DIR/last-run.events`, a link to the newest, replaced atomically;
 //! `corral watch` and `corral report` read through it. The newest
-//! [`KEEP_RUNS`] files are kept.
+//! [`KEEP_RUNS`] files are kept, pruned in the background ([`prune_runs`]).
 
 use std::io;
 use std::path::PathBuf;
@@ -38,6 +38,14 @@ pub fn new_run_events_file(state: &PrivateDir) -> io::Result<PathBuf> {
     let name = format!("{millis:016}-{}-{n}.events", std::process::id());
     runs.open_file(&name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?;
     state.replace_symlink(DEFAULT_EVENTS_FILE, &format!("{RUNS_DIR}/{name}"))?;
+    Ok(runs.path().join(name))
+}
+
+/// Removes all but the newest [`KEEP_RUNS`] event files. It reads the
+/// whole directory, so it is called by runs in the background (the
+/// detached child, the server), never where a shell waits.
+pub fn prune_runs(state: &PrivateDir) -> io::Result<()> {
+    let runs = state.subdir(RUNS_DIR)?;
     let mut names: Vec<String> = runs
         .names()?
         .into_iter()
@@ -48,7 +56,7 @@ pub fn new_run_events_file(state: &PrivateDir) -> io::Result<PathBuf> {
     for old in &names[..excess] {
         runs.remove(old)?;
     }
-    Ok(runs.path().join(name))
+    Ok(())
 }
 
 /// A new events file of `manifest`'s (as [`new_run_events_file`]),
@@ -60,6 +68,7 @@ pub fn open_run_events(
 ) -> Result<(Events, EventWriter), String> {
     let state = pipeline::open_state_dir(manifest).map_err(|error| error.to_string())?;
     let path = new_run_events_file(&state).map_err(|error| error.to_string())?;
+    prune_runs(&state).map_err(|error| error.to_string())?;
     let tags = RunTags {
         phase: manifest.runtime.phase.to_string(),
         mode: Mode::On,
@@ -90,9 +99,14 @@ mod tests {
             std::fs::canonicalize(root.path().join(DEFAULT_EVENTS_FILE)).unwrap(),
             std::fs::canonicalize(newest).unwrap()
         );
-        let kept = std::fs::read_dir(root.path().join(RUNS_DIR))
-            .unwrap()
-            .count();
-        assert_eq!(kept, KEEP_RUNS);
+        let count = || {
+            std::fs::read_dir(root.path().join(RUNS_DIR))
+                .unwrap()
+                .count()
+        };
+        assert_eq!(count(), KEEP_RUNS + 3, "making a file prunes nothing");
+        prune_runs(&state).unwrap();
+        assert_eq!(count(), KEEP_RUNS);
+        assert!(newest.exists(), "the newest are kept");
     }
 }
