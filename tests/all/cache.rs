@@ -33,6 +33,7 @@ fn compiled(run: &Run) -> bool {
 
 #[test]
 fn a_cache_hit_does_not_compile() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["ok"], ""));
     let cache = fixture.path().join("cache");
@@ -56,6 +57,7 @@ fn a_cache_hit_does_not_compile() {
 
 #[test]
 fn a_tampered_artifact_is_rejected_and_rebuilt() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["ok"], ""));
     let cache = fixture.path().join("cache");
@@ -80,6 +82,7 @@ fn a_tampered_artifact_is_rejected_and_rebuilt() {
 
 #[test]
 fn a_foreign_artifact_with_a_matching_checksum_is_rejected() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["ok"], ""));
     let cache = fixture.path().join("cache");

@@ -10,6 +10,7 @@ use crate::support::{Fixture, Run, shipped_manifest};
 
 #[test]
 fn shipped_manifest_runs_every_task_to_done() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.write("manifest.toml", shipped_manifest());
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();

@@ -230,6 +230,7 @@ fn bench_samples_in_shadow_and_writes_events_only_when_asked() {
 
 #[test]
 fn a_run_reports_budgets_fuel_and_unterminated_tasks() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.manifest(&format!(
         "{}{}{}",

@@ -94,6 +94,7 @@ fn cd(dir: &Path) -> String {
 /// matter; and, with the server up, no prompt forks.
 #[test]
 fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
+    let _cpu = crate::support::cpu_bound();
     if !available(&["tmux", "zsh", "git", "strace"]) {
         return;
     }

@@ -192,6 +192,7 @@ fn fresh_answers_follow_every_change_and_unchanged_ones_cost_one_run() {
 /// After each step of a repository's life, the answer equals git's.
 #[test]
 fn the_answer_equals_git_after_every_step_of_a_long_history() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     git_status_manifest(&fixture, true);
     let home = Home::new();
@@ -363,6 +364,7 @@ fn results_are_kept_per_repository_and_a_failure_is_visible() {
 
 #[test]
 fn ten_clients_racing_with_no_server_leave_exactly_one() {
+    let _cpu = crate::support::cpu_bound();
     let fixture = Fixture::new();
     fixture.manifest(&probe_task("quick", &["ok"], ""));
     let home = Home::new();
@@ -394,6 +396,7 @@ fn ten_clients_racing_with_no_server_leave_exactly_one() {
 
 #[test]
 fn hostile_peers_do_not_keep_a_client_from_its_answer() {
+    let _cpu = crate::support::cpu_bound();
     let (fixture, home) = quick_server();
     let socket = home.socket_dir().join("serve.sock");
     // Garbage is answered with an error, and the server lives on.

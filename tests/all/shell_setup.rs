@@ -168,6 +168,7 @@ fn bash_index_manifest(fixture: &Fixture) -> &'static str {
 
 #[test]
 fn bash_loads_a_definition_from_corrals_index_on_the_first_tab() {
+    let _cpu = crate::support::cpu_bound();
     if !available(&["tmux", "bash"]) {
         return;
     }

@@ -71,6 +71,16 @@ impl Fixture {
     }
 }
 
+/// Held by the tests that load both cores (compiling components, 5,000-file
+/// repositories, floods of processes) and by those that judge time (the
+/// shipped manifest's 1.5 s timeouts, budgets): on a 2-core machine the
+/// two kinds must not run at once, or the timing tests fail for want of
+/// CPU, not for a defect.
+pub fn cpu_bound() -> std::sync::MutexGuard<'static, ()> {
+    static CPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub fn shared_cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
 }
