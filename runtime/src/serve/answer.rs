@@ -61,10 +61,9 @@ struct Notes {
 /// What becomes of one started task.
 enum Pending {
     Reused(String),
-    Running {
-        ticket: Option<Ticket>,
-        receiver: tokio::sync::oneshot::Receiver<Outcome>,
-    },
+    /// Submitted to the runner, in order; the ticket keeps its result for
+    /// reuse.
+    Running(Option<Ticket>),
 }
 
 impl Answerer {
@@ -263,22 +262,13 @@ impl Answerer {
                 _ => None,
             };
             to_run.push(task.clone());
-            pending.push(Pending::Running {
-                ticket,
-                receiver: tokio::sync::oneshot::channel().1,
-            });
+            pending.push(Pending::Running(ticket));
         }
+        // One receiver per submitted task, in the order of `Running`.
         let mut receivers = self
             .runner
             .submit(Arc::clone(&manifest), controls, to_run)
             .into_iter();
-        for slot in &mut pending {
-            if let Pending::Running { receiver, .. } = slot
-                && let Some(submitted) = receivers.next()
-            {
-                *receiver = submitted;
-            }
-        }
         let mut verdict = Verdict::Done;
         for (task, pending) in plan.start.iter().zip(pending) {
             let answer = match pending {
@@ -290,8 +280,12 @@ impl Answerer {
                     reason: None,
                     reused: true,
                 },
-                Pending::Running { ticket, receiver } => {
-                    let outcome = receiver.await.unwrap_or_else(|_| {
+                Pending::Running(ticket) => {
+                    let answered = match receivers.next() {
+                        Some(receiver) => receiver.await.ok(),
+                        None => None,
+                    };
+                    let outcome = answered.unwrap_or_else(|| {
                         Err(Failure::new(
                             FailReason::Error,
                             "the run ended without an answer",

@@ -45,6 +45,8 @@ pub struct Counters {
 
 struct Waiting {
     task: Task,
+    /// The task's fingerprint: one run serves every request for it.
+    fingerprint: String,
     waiters: Vec<oneshot::Sender<Outcome>>,
     /// Runs that found it held by another process.
     busy: u32,
@@ -112,11 +114,12 @@ impl Runner {
             match queue
                 .waiting
                 .iter_mut()
-                .find(|waiting| waiting.task.fingerprint() == fingerprint)
+                .find(|waiting| waiting.fingerprint == fingerprint)
             {
                 Some(waiting) => waiting.waiters.push(sender),
                 None => queue.waiting.push(Waiting {
                     task,
+                    fingerprint,
                     waiters: vec![sender],
                     busy: 0,
                     give_up: None,
@@ -246,6 +249,7 @@ impl Runner {
             .filter(|waiting| rerun_ids.iter().any(|id| **id == *waiting.task.id))
             .map(|waiting| Waiting {
                 task: waiting.task.clone(),
+                fingerprint: waiting.fingerprint.clone(),
                 waiters: Vec::new(),
                 busy: 0,
                 give_up: None,
