@@ -480,7 +480,9 @@ mod plain {
             let component = Component::from_file(&engine, super::CORRAL_PROBE).unwrap();
             let mut linker = Linker::new(&engine);
             wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-            Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).unwrap();
+            // The probe calls only `host`; the plain host offers nothing more.
+            self::corral::task::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+                .unwrap();
             let pre = TaskPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
             let executor = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -7,7 +7,20 @@ use corral::task::host::{Level, log, segment_end, segment_start};
 
 use crate::{Error, MAX_INDEX_ENTRIES_VAR, Observer, Options};
 
-wit_bindgen::generate!({ path: "../../wit", world: "task" });
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "task-files",
+    // `files` takes the descriptors the wasip2 crate's WASI calls return.
+    with: {
+        "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
+        "wasi:io/error@0.2.12": wasip2::io::error,
+        "wasi:io/poll@0.2.12": wasip2::io::poll,
+        "wasi:io/streams@0.2.12": wasip2::io::streams,
+        "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
+    },
+});
+
+pub use corral::task::files;
 
 struct Component;
 
@@ -39,7 +52,7 @@ impl Guest for Component {
                 std::env::var(MAX_INDEX_ENTRIES_VAR).ok().as_deref(),
             )
             .map_err(into_failure)?,
-            // WASI has no inode, uid, gid or mode bits: see `Options::limited_metadata`.
+            // gix-status's own stat is WASI's: see `Options::limited_metadata`.
             limited_metadata: true,
         };
         let status =

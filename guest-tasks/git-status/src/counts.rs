@@ -18,6 +18,7 @@ use gix::status::plumbing::index_as_worktree::traits::FastEq;
 use gix::status::plumbing::index_as_worktree_with_renames::{Entry, Summary, VisitEntry};
 
 use crate::objects::Objects;
+use crate::open::StatChecks;
 use crate::submodule::HeadMoved;
 use crate::{Counts, Error, Observer, Options, staged, uptodate};
 
@@ -36,6 +37,7 @@ pub fn count(
     objects: &Objects,
     head: Option<gix::ObjectId>,
     index: &gix::index::State,
+    checks: &StatChecks,
     options: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Counts, Error> {
@@ -49,12 +51,14 @@ pub fn count(
     }
 
     obs.segment_start("stat_tracked");
-    let marked = uptodate::mark(repo, index);
+    let marked = uptodate::mark(repo, index, checks);
     obs.segment_end("stat_tracked");
-    let marked = marked?;
+    for path in marked.mode_changed {
+        lines.entry(path).or_default().unstaged = true;
+    }
 
     obs.segment_start("walk_worktree");
-    let untracked = unstaged(repo, &marked, options, &mut lines);
+    let untracked = unstaged(repo, &marked.index, options, &mut lines);
     obs.segment_end("walk_worktree");
     let untracked = untracked?;
 

@@ -28,9 +28,10 @@
 //! ignored; submodules count only when their checked-out commit differs
 //! from the recorded one (edits inside a submodule are not looked for);
 //! split indexes are refused and `objects/info/alternates` is not followed.
-//! Inside the component (`Options::limited_metadata`) a file is hashed only
-//! when its mtime second or size changed, and executable-bit changes are not
-//! seen. Objects are read, not mapped (see `objects.rs`): a packed object
+//! Inside the component, tracked files are compared with full `lstat` data
+//! and hashed natively by the host (`corral:task/files`, see `uptodate.rs`);
+//! only what that cannot decide reaches gix-status, whose own stat is
+//! WASI's (`Options::limited_metadata`). Objects are read, not mapped (see `objects.rs`): a packed object
 //! costs a few positioned reads of its pack (see `pack.rs`).
 
 mod action;
@@ -72,7 +73,7 @@ use observer::segment;
 /// Reads only; never refreshes the index (git would, which is why a file
 /// that was touched but not changed is hashed again on every call here).
 pub fn status(worktree: &Path, options: &Options, obs: &mut dyn Observer) -> Result<Status, Error> {
-    let repo = segment(obs, "open_repo", || open::open(worktree, options))?;
+    let (repo, checks) = segment(obs, "open_repo", || open::open(worktree, options))?;
     let objects = objects::Objects::of(&repo);
     let (head, branch) = segment(obs, "read_head", || head::resolve(&repo))?;
     let head_id = match &head {
@@ -101,7 +102,7 @@ pub fn status(worktree: &Path, options: &Options, obs: &mut dyn Observer) -> Res
         None
     } else {
         Some(counts::count(
-            &repo, &objects, head_id, &index, options, obs,
+            &repo, &objects, head_id, &index, &checks, options, obs,
         )?)
     };
 

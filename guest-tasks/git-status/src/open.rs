@@ -8,11 +8,23 @@ use std::path::Path;
 
 use crate::{Error, Options};
 
-/// Opens the repository whose work tree is exactly `worktree`.
+/// How the repository's configuration says stat data is compared
+/// (`core.checkStat`, `core.trustctime`, `core.fileMode`, `core.symlinks`).
+#[derive(Debug, Clone, Copy)]
+pub struct StatChecks {
+    pub options: gix::index::entry::stat::Options,
+    pub fs: gix::fs::Capabilities,
+}
+
+/// Opens the repository whose work tree is exactly `worktree`, and reads
+/// its stat checks.
 ///
 /// `.git` may be a directory, or a file (`gitdir: ...`) for linked worktrees
-/// and submodules; gix follows it and its `commondir`.
-pub fn open(worktree: &Path, options: &Options) -> Result<gix::Repository, Error> {
+/// and submodules; gix follows it and its `commondir`. With
+/// `Options::limited_metadata` the repository is then configured for what
+/// gix-status's own `lstat` can see, while the returned checks stay the
+/// repository's (`uptodate.rs` applies them with full stat data).
+pub fn open(worktree: &Path, options: &Options) -> Result<(gix::Repository, StatChecks), Error> {
     let not_a_worktree = |why: &str| {
         Error::InvalidInput(format!(
             "{} is not the top of a git work tree: {why}",
@@ -27,18 +39,9 @@ pub fn open(worktree: &Path, options: &Options) -> Result<gix::Repository, Error
         return Err(not_a_worktree("it has no .git"));
     }
 
-    let mut overrides = Vec::new();
-    if options.limited_metadata {
-        overrides.extend([
-            "core.checkStat=minimal",
-            "core.trustctime=false",
-            "core.fileMode=false",
-        ]);
-    }
     let open_options = gix::open::Options::isolated()
         // Sandboxed paths may be owned by anyone; we only read.
-        .with(gix::sec::Trust::Full)
-        .config_overrides(overrides);
+        .with(gix::sec::Trust::Full);
     let mut repo = gix::open_opts(worktree, open_options).map_err(|err| {
         Error::InvalidInput(format!(
             "{}: not a usable git repository: {err}",
@@ -51,5 +54,24 @@ pub fn open(worktree: &Path, options: &Options) -> Result<gix::Repository, Error
     // Read packed-refs into memory whatever its size: mapping it is not
     // possible under WASI (see `objects.rs`).
     repo.refs.set_packed_buffer_mmap_threshold(u64::MAX);
-    Ok(repo)
+    let config = || Error::failed("reading core.* settings");
+    let checks = StatChecks {
+        options: repo.stat_options().map_err(config())?,
+        fs: repo.filesystem_options().map_err(config())?,
+    };
+    if options.limited_metadata {
+        let mut snapshot = repo.config_snapshot_mut();
+        snapshot
+            .append_config(
+                [
+                    "core.checkStat=minimal",
+                    "core.trustctime=false",
+                    "core.fileMode=false",
+                ],
+                gix::config::Source::Api,
+            )
+            .map_err(config())?;
+        snapshot.commit().map_err(config())?;
+    }
+    Ok((repo, checks))
 }

@@ -13,13 +13,15 @@ pub const DEFAULT_MAX_INDEX_ENTRIES: usize = 100_000;
 pub struct Options {
     /// Index entries (all stages) above which counts are reported as `-1`.
     pub max_index_entries: usize,
-    /// The file system exposes no inode, device, uid, gid nor permission
-    /// bits, and perhaps not git's ctime (WASI): decide whether a file must be
-    /// hashed from whole-second mtime and size only, and do not compare the
-    /// executable bit (git's `core.checkStat=minimal`, `core.trustctime=false`,
-    /// `core.fileMode=false`). Without this, inside the component every entry
-    /// would fail the stat comparison (the whole tree hashed on every call)
-    /// and every executable file would look changed.
+    /// gix-status's own `lstat` has no inode, device, uid, gid nor
+    /// permission bits, and perhaps not git's ctime (WASI's stat): its pass
+    /// decides from whole-second mtime and size only and does not compare
+    /// the executable bit (git's `core.checkStat=minimal`,
+    /// `core.trustctime=false`, `core.fileMode=false`). Without this, every
+    /// entry it sees would fail the stat comparison and every executable
+    /// file would look changed. `uptodate.rs` runs first with full stat data
+    /// and the repository's real settings, so only entries it could not
+    /// decide reach that pass.
     pub limited_metadata: bool,
 }
 

@@ -36,7 +36,7 @@ impl SubmoduleStatus for HeadMoved {
         };
         let path = self.workdir.join(rela_path);
         // Not checked out (no `.git` inside): git shows nothing either.
-        let Ok(repo) = open::open(&path, &self.options) else {
+        let Ok((repo, _)) = open::open(&path, &self.options) else {
             return Ok(None);
         };
         let Ok(head) = repo.head() else {

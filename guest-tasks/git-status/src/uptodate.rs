@@ -1,25 +1,33 @@
-//! Marking the index entries whose stat data proves them unchanged, so that
-//! gix-status skips them: it skips entries flagged `UPTODATE`, the flag
-//! git's own index refresh sets.
+//! Deciding, before gix-status looks, which index entries are unchanged and
+//! which changed only their executable bit, the way git's own index refresh
+//! does; gix-status then skips the entries flagged `UPTODATE`.
 //!
-//! Why: inside the component, each `lstat` gix-status makes through std
-//! costs two host calls (wasi-libc asks `stat-at`, then `metadata-hash-at`
-//! for `st_ino`), each resolving the whole path from the preopened
-//! directory (open, stat, close on the host), and gix-status `lstat`s every
-//! leading directory as well, to refuse paths through symlinks. Stat-ing
-//! each name relative to its directory's descriptor (see `tracked_stat.rs`)
-//! is one host call and one system call per file.
+//! Why: inside the component gix-status can only `lstat` through WASI,
+//! which has no mode bits, inode, device, owner or faithful ctime, costs
+//! two host calls per file and resolves every path from the top. Here the
+//! files of one directory are stat-ed in one host call with full `lstat`
+//! data (see `tracked_stat.rs`), so git's full stat match applies and a
+//! `chmod +x` is seen; and where git would compare bytes (racily clean
+//! entries, a touched file of the same size) the host hashes the file
+//! natively. A fresh clone, whose every entry is racily clean, is proven
+//! unchanged in milliseconds instead of exhausting the task's fuel.
 //!
-//! The decision stays gix-status's: the same `Stat::matches` with the
-//! repository's options, the same racy-git rule against the index's mtime,
-//! the same type and mode check. Whatever is not proven unchanged here (a
-//! mismatch, a racy entry, a conflict, intent-to-add, a submodule, a file
-//! gone or of another type) is left for gix-status to examine as before.
+//! The decisions are git's: `Stat::matches` with the repository's real
+//! `core.checkStat`/`core.trustctime` (read before `open.rs` limits
+//! gix-status's own pass), the racy-git rule against the index's mtime,
+//! the type and mode check under `core.fileMode`/`core.symlinks`. A file
+//! whose bytes equal its blob is unchanged, as git finds when it compares
+//! them (the one exception: a blob committed un-normalised under a `text`
+//! attribute, which git reports modified only while it is racy). Whatever
+//! is not decided here (a mismatch, a conflict, intent-to-add, a submodule,
+//! a file gone or of another type) is left for gix-status as before.
 
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::index::State;
+use gix::index::entry::mode::Change;
 use gix::index::entry::{Flags, Mode};
 
-use crate::Error;
+use crate::open::StatChecks;
 use crate::tracked_stat::TrackedStat;
 
 /// Flags that make gix-status skip an entry or treat it specially.
@@ -30,39 +38,116 @@ const LEFT_TO_GIX: Flags = Flags::UPTODATE
     .union(Flags::INTENT_TO_ADD)
     .union(Flags::STAGE_MASK);
 
-/// A copy of `index` with the entries proven unchanged marked `UPTODATE`.
-pub fn mark(repo: &gix::Repository, index: &State) -> Result<State, Error> {
-    let options = repo
-        .stat_options()
-        .map_err(Error::failed("reading core.* settings"))?;
-    let fs = repo
-        .filesystem_options()
-        .map_err(Error::failed("reading core.* settings"))?;
+/// Names stat-ed per host call at most (the host's own cap).
+const BATCH: usize = 4096;
+
+/// The index with the entries decided here flagged `UPTODATE`.
+pub struct Marked {
+    pub index: State,
+    /// Paths whose only certain change is the executable bit: unstaged.
+    pub mode_changed: Vec<BString>,
+}
+
+pub fn mark(repo: &gix::Repository, index: &State, checks: &StatChecks) -> Marked {
     let workdir = repo.workdir().expect("checked on open");
-    let mut marked = index.clone();
-    let Some(mut stats) = TrackedStat::new(workdir, fs, options) else {
-        return Ok(marked);
+    let mut index = index.clone();
+    let mut mode_changed = Vec::new();
+    let Some(mut stats) = TrackedStat::new(workdir) else {
+        return Marked {
+            index,
+            mode_changed,
+        };
     };
     let timestamp = index.timestamp();
-    let (entries, paths) = marked.entries_mut_and_pathbacking();
-    for entry in entries {
-        if entry.flags.intersects(LEFT_TO_GIX)
-            || !matches!(
-                entry.mode,
-                Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK
-            )
-        {
-            continue;
-        }
-        let Some(stat) = stats.of(entry.path_in(paths), entry.mode) else {
-            continue;
-        };
-        let unchanged = stat.matches(&entry.stat, options)
-            && (!entry.id.is_empty_blob() || entry.stat.size == 0)
-            && !stat.is_racy(timestamp, options);
-        if unchanged {
-            entry.flags.insert(Flags::UPTODATE);
+    let hash = repo.object_hash();
+    let (entries, paths) = index.entries_mut_and_pathbacking();
+    let candidates: Vec<(usize, &BStr, &BStr)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| {
+            !entry.flags.intersects(LEFT_TO_GIX)
+                && matches!(
+                    entry.mode,
+                    Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK
+                )
+        })
+        .map(|(at, entry)| {
+            let (dir, name) = split(entry.path_in(paths));
+            (at, dir, name)
+        })
+        .collect();
+    for run in candidates.chunk_by(|a, b| a.1 == b.1) {
+        for batch in run.chunks(BATCH) {
+            let dir = batch[0].1;
+            let names: Vec<&BStr> = batch.iter().map(|(_, _, name)| *name).collect();
+            let seen = stats.in_dir(dir, &names);
+            // Entries whose bytes git would compare: hashed in one call.
+            let mut compare = Vec::new();
+            for (&(at, dir, name), seen) in batch.iter().zip(seen) {
+                let Some(seen) = seen else { continue };
+                let entry = &mut entries[at];
+                if seen.is_dir {
+                    continue;
+                }
+                match entry.mode.change_to_match_fs_with_values(
+                    seen.is_file,
+                    seen.is_dir,
+                    seen.is_symlink,
+                    seen.is_executable,
+                    checks.fs.symlink,
+                    checks.fs.executable_bit,
+                ) {
+                    Some(Change::ExecutableBit) => {
+                        mode_changed.push(join(dir, name));
+                        entry.flags.insert(Flags::UPTODATE);
+                        continue;
+                    }
+                    Some(Change::Type { .. }) => continue,
+                    None => {}
+                }
+                let stat_clean = seen.stat.matches(&entry.stat, checks.options)
+                    && (!entry.id.is_empty_blob() || entry.stat.size == 0);
+                if stat_clean && !seen.stat.is_racy(timestamp, checks.options) {
+                    entry.flags.insert(Flags::UPTODATE);
+                } else if entry.mode != Mode::SYMLINK
+                    && seen.is_file
+                    && seen.stat.size == entry.stat.size
+                {
+                    compare.push((at, name));
+                }
+            }
+            if compare.is_empty() {
+                continue;
+            }
+            let names: Vec<&BStr> = compare.iter().map(|(_, name)| *name).collect();
+            let ids = stats.blob_ids(dir, &names, hash);
+            for ((at, _), id) in compare.into_iter().zip(ids) {
+                if id == Some(entries[at].id) {
+                    entries[at].flags.insert(Flags::UPTODATE);
+                }
+            }
         }
     }
-    Ok(marked)
+    Marked {
+        index,
+        mode_changed,
+    }
+}
+
+/// Splits `rela` into its directory (`""` at the top) and its file name.
+fn split(rela: &BStr) -> (&BStr, &BStr) {
+    match rela.rfind_byte(b'/') {
+        Some(slash) => (rela[..slash].as_bstr(), rela[slash + 1..].as_bstr()),
+        None => ("".into(), rela),
+    }
+}
+
+fn join(dir: &BStr, name: &BStr) -> BString {
+    if dir.is_empty() {
+        return name.to_owned();
+    }
+    let mut path = dir.to_owned();
+    path.push(b'/');
+    path.extend_from_slice(name);
+    path
 }

@@ -79,16 +79,13 @@ pub fn template(lang: Lang) -> Template {
                 ),
                 (
                     "wit/deps/clocks.wit",
-                    include_str!("../../templates/wit-deps/clocks.wit"),
+                    include_str!("../../../wit/deps/clocks.wit"),
                 ),
                 (
                     "wit/deps/filesystem.wit",
-                    include_str!("../../templates/wit-deps/filesystem.wit"),
+                    include_str!("../../../wit/deps/filesystem.wit"),
                 ),
-                (
-                    "wit/deps/io.wit",
-                    include_str!("../../templates/wit-deps/io.wit"),
-                ),
+                ("wit/deps/io.wit", include_str!("../../../wit/deps/io.wit")),
             ],
             build: include_str!("../../templates/js/build-command"),
             timeout_ms: 1500,

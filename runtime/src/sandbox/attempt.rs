@@ -9,7 +9,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::events::Events;
 use crate::events::{FailReason, Failure};
 use crate::manifest::{Access, Task};
-use crate::sandbox::bindings::{GuestFailure, Invocation, TaskPre};
+use crate::sandbox::bindings::{GuestFailure, Invocation, TaskFilesPre};
 use crate::sandbox::capture::Capture;
 use crate::sandbox::engine::Runtime;
 use crate::sandbox::host::StoreData;
@@ -43,7 +43,7 @@ pub struct Attempt<'a> {
 /// dropped before returning, whatever happened, and never reused.
 pub async fn run_attempt(
     runtime: &Runtime,
-    component: &TaskPre<StoreData>,
+    component: &TaskFilesPre<StoreData>,
     attempt: Attempt<'_>,
 ) -> Result<Completed, Failure> {
     let task = attempt.task;
@@ -94,6 +94,7 @@ pub async fn run_attempt(
     let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);
+    store.call_hook(StoreData::settle_fuel);
     if let Err(error) = store.set_fuel(task.fuel) {
         return Err(Failure::new(FailReason::Load, format!("{error:#}")));
     }

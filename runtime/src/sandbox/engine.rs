@@ -9,7 +9,7 @@ use wasmtime::{Config, Engine};
 
 use crate::digest::sha256_hex;
 use crate::events::{FailReason, Failure};
-use crate::sandbox::bindings::{self, TaskPre};
+use crate::sandbox::bindings::{self, TaskFilesPre};
 use crate::sandbox::cache::ArtifactCache;
 use crate::sandbox::host::StoreData;
 use crate::sandbox::warm::{FileStamp, Linked, Warm};
@@ -77,7 +77,9 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        bindings::Task::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        // corral's own interfaces; the WASI ones `files` shares are above.
+        bindings::corral::task::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        bindings::corral::task::files::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let clock = EpochClock::spawn(&engine)?;
         let cache = cache(&engine);
         Ok(Arc::new(Runtime {
@@ -191,7 +193,11 @@ impl Runtime {
     }
 
     /// Links a compiled component against the host and checks its exports.
-    pub fn link(&self, path: &Path, component: &Component) -> Result<TaskPre<StoreData>, Failure> {
+    pub fn link(
+        &self,
+        path: &Path,
+        component: &Component,
+    ) -> Result<TaskFilesPre<StoreData>, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         let instance_pre = self.linker.instantiate_pre(component).map_err(|e| {
             load_error(format!(
@@ -199,7 +205,7 @@ impl Runtime {
                 path.display()
             ))
         })?;
-        TaskPre::new(instance_pre).map_err(|e| {
+        TaskFilesPre::new(instance_pre).map_err(|e| {
             load_error(format!(
                 "{} does not export the corral:task/task world: {e:#}",
                 path.display()

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
+use wasmtime::{CallHook, StoreContextMut};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::events::{Event, Events, LogLevel, quote};
@@ -39,6 +40,10 @@ pub struct StoreData {
     open_segments: HashMap<String, Instant>,
     log_events: u32,
     last_progress: Option<Instant>,
+    /// Fuel left when the guest last called into the host.
+    fuel_at_call: u64,
+    /// Host work done in the current call, charged as fuel on return.
+    fuel_owed: u64,
 }
 
 impl StoreData {
@@ -63,7 +68,45 @@ impl StoreData {
             open_segments: HashMap::new(),
             log_events: 0,
             last_progress: None,
+            fuel_at_call: 0,
+            fuel_owed: 0,
         }
+    }
+
+    /// Charges host work done for the guest against its fuel: `store` calls
+    /// it as the guest enters the host and as it returns (a call hook), so
+    /// native work a host function does on the guest's behalf costs fuel as
+    /// guest work would, and a guest that cannot pay stops with the usual
+    /// out-of-fuel trap.
+    pub fn settle_fuel(
+        mut store: StoreContextMut<'_, Self>,
+        hook: CallHook,
+    ) -> wasmtime::Result<()> {
+        match hook {
+            CallHook::CallingHost => {
+                let left = store.get_fuel()?;
+                store.data_mut().fuel_at_call = left;
+            }
+            CallHook::ReturningFromHost => {
+                let owed = std::mem::take(&mut store.data_mut().fuel_owed);
+                if owed > 0 {
+                    let left = store.get_fuel()?;
+                    store.set_fuel(left.saturating_sub(owed))?;
+                }
+            }
+            CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+        }
+        Ok(())
+    }
+
+    /// Records host work to charge when the current host call returns.
+    pub fn charge(&mut self, fuel: u64) {
+        self.fuel_owed = self.fuel_owed.saturating_add(fuel);
+    }
+
+    /// Fuel the guest had when it made the current host call.
+    pub fn fuel_at_call(&self) -> u64 {
+        self.fuel_at_call
     }
 
     /// Emits a log event for this task, within the per-attempt cap.

@@ -12,6 +12,7 @@ pub mod bindings;
 mod cache;
 mod capture;
 pub mod engine;
+mod files;
 pub mod host;
 mod limits;
 pub mod local_fs;

@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::sandbox::bindings::TaskPre;
+use crate::sandbox::bindings::TaskFilesPre;
 use crate::sandbox::host::StoreData;
 
 /// What identifies one version of a file without reading it.
@@ -55,7 +55,7 @@ impl FileStamp {
 #[derive(Clone)]
 pub struct Linked {
     pub sha256: String,
-    pub pre: Arc<TaskPre<StoreData>>,
+    pub pre: Arc<TaskFilesPre<StoreData>>,
 }
 
 /// A component file and the pin it was checked against.

@@ -1,0 +1,405 @@
+//! The `corral:task/files` interface: full `lstat` data, directory listings
+//! and digests, computed natively on descriptors the task already holds.
+//!
+//! No new authority: every call goes through a descriptor from the task's
+//! own resource table (a granted directory or one opened under it), a name
+//! is one path component and is never followed if it is a symlink, and a
+//! digest reads a file the task opened for reading. The work is bounded per
+//! call (names, entries) and charged as fuel when the call returns (see
+//! [`StoreData::charge`]); it runs on the blocking pool, so the executor
+//! never waits on a disk.
+
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use sha2::Digest;
+use wasmtime::component::Resource;
+use wasmtime_wasi::filesystem::Descriptor;
+use wasmtime_wasi::p2::FsError;
+use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
+use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorType, ErrorCode};
+
+use crate::sandbox::bindings::corral::task::files::{self, DigestAlgorithm, DirEntry, FileStat};
+use crate::sandbox::host::StoreData;
+
+/// Names one `stat-names` call may ask for.
+const MAX_NAMES: usize = 4096;
+/// Entries one `list-dir` call may return.
+const MAX_ENTRIES: usize = 65_536;
+/// Fuel charged per name stat-ed or entry listed: about what a guest pays
+/// to make one WASI call and decode its answer.
+pub const FUEL_PER_STAT: u64 = 64;
+/// Fuel charged per byte hashed (hashing in wasm costs 10-20 per byte).
+pub const FUEL_PER_BYTE: u64 = 1;
+/// Bytes read between checks of the attempt's deadline.
+const CHUNK: usize = 1 << 20;
+
+impl files::Host for StoreData {
+    async fn stat_names(
+        &mut self,
+        dir: Resource<Descriptor>,
+        names: Vec<String>,
+    ) -> Result<Vec<Result<FileStat, ErrorCode>>, ErrorCode> {
+        let dir = self.directory(&dir)?;
+        if names.len() > MAX_NAMES {
+            return Err(ErrorCode::Overflow);
+        }
+        self.charge(names.len() as u64 * FUEL_PER_STAT);
+        blocking(move || {
+            Ok(names
+                .iter()
+                .map(|name| {
+                    if !is_component(name) {
+                        return Err(ErrorCode::Invalid);
+                    }
+                    lstat_at(&dir, name)
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn list_dir(&mut self, dir: Resource<Descriptor>) -> Result<Vec<DirEntry>, ErrorCode> {
+        let dir = self.directory(&dir)?;
+        let listed = blocking(move || {
+            let mut entries = Vec::new();
+            for entry in rustix::fs::Dir::read_from(dir.as_fd()).map_err(io::Error::from)? {
+                let entry = entry.map_err(io::Error::from)?;
+                let name = entry.file_name().to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                if entries.len() == MAX_ENTRIES {
+                    return Err(ErrorCode::Overflow);
+                }
+                let name = std::str::from_utf8(name)
+                    .map_err(|_| ErrorCode::IllegalByteSequence)?
+                    .to_owned();
+                // Gone between the listing and the stat: not an entry any more.
+                match lstat_at(&dir, &name) {
+                    Ok(stat) => entries.push(DirEntry { name, stat }),
+                    Err(ErrorCode::NoEntry) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            Ok(entries)
+        })
+        .await?;
+        self.charge(listed.len() as u64 * FUEL_PER_STAT);
+        Ok(listed)
+    }
+
+    async fn digest(
+        &mut self,
+        file: Resource<Descriptor>,
+        algorithm: DigestAlgorithm,
+    ) -> Result<Vec<u8>, ErrorCode> {
+        let Ok(Descriptor::File(file)) = self.table.get(&file) else {
+            return Err(ErrorCode::BadDescriptor);
+        };
+        if !file.open_mode.contains(wasmtime_wasi::OpenMode::READ) {
+            return Err(ErrorCode::BadDescriptor);
+        }
+        let file = Arc::clone(&file.file);
+        let size = file.metadata().map_err(error_code)?.len();
+        let mut budget = Budget::new(self);
+        let deadline = self.deadline;
+        let digest = match budget.spend(size) {
+            Ok(()) => {
+                blocking(move || hash(&file, size, algorithm, deadline, &mut Vec::new())).await
+            }
+            Err(error) => Err(error),
+        };
+        self.charge(budget.spent());
+        digest
+    }
+
+    async fn digest_names(
+        &mut self,
+        dir: Resource<Descriptor>,
+        names: Vec<String>,
+        algorithm: DigestAlgorithm,
+    ) -> Result<Vec<Result<Vec<u8>, ErrorCode>>, ErrorCode> {
+        let dir = self.directory(&dir)?;
+        if names.len() > MAX_NAMES {
+            return Err(ErrorCode::Overflow);
+        }
+        let mut budget = Budget::new(self);
+        let deadline = self.deadline;
+        let (digests, budget) = blocking(move || {
+            let mut buf = Vec::new();
+            let digests = names
+                .iter()
+                .map(|name| {
+                    budget.spend(FUEL_PER_STAT)?;
+                    let file = open_regular(&dir, name)?;
+                    let size = file.metadata().map_err(error_code)?.len();
+                    budget.spend(size * FUEL_PER_BYTE)?;
+                    hash(&file, size, algorithm, deadline, &mut buf)
+                })
+                .collect();
+            Ok((digests, budget))
+        })
+        .await?;
+        self.charge(budget.spent());
+        Ok(digests)
+    }
+}
+
+/// The fuel a host call may spend: what the guest had when it called. A
+/// call that needs more does not do the work and charges everything, so
+/// the guest runs out of fuel as it resumes.
+struct Budget {
+    left: u64,
+    spent: u64,
+}
+
+impl Budget {
+    fn new(data: &StoreData) -> Self {
+        Budget {
+            left: data.fuel_at_call(),
+            spent: 0,
+        }
+    }
+
+    fn spend(&mut self, fuel: u64) -> Result<(), ErrorCode> {
+        if fuel > self.left {
+            self.spent = u64::MAX;
+            self.left = 0;
+            return Err(ErrorCode::InsufficientMemory);
+        }
+        self.left -= fuel;
+        self.spent += fuel;
+        Ok(())
+    }
+
+    fn spent(&self) -> u64 {
+        self.spent
+    }
+}
+
+impl StoreData {
+    /// The directory behind `dir`, shared with the blocking pool.
+    fn directory(&self, dir: &Resource<Descriptor>) -> Result<Arc<std::fs::File>, ErrorCode> {
+        match self.table.get(dir) {
+            Ok(Descriptor::Dir(dir)) => Ok(Arc::clone(&dir.dir)),
+            Ok(Descriptor::File(_)) => Err(ErrorCode::NotDirectory),
+            Err(_) => Err(ErrorCode::BadDescriptor),
+        }
+    }
+}
+
+/// One path component: no separator, not empty, not `.` or `..`.
+fn is_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+fn lstat_at(dir: &std::fs::File, name: &str) -> Result<FileStat, ErrorCode> {
+    let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|errno| error_code(errno.into()))?;
+    let kind = match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => DescriptorType::RegularFile,
+        FileType::Directory => DescriptorType::Directory,
+        FileType::Symlink => DescriptorType::SymbolicLink,
+        FileType::Fifo => DescriptorType::Fifo,
+        FileType::Socket => DescriptorType::Socket,
+        FileType::CharacterDevice => DescriptorType::CharacterDevice,
+        FileType::BlockDevice => DescriptorType::BlockDevice,
+        FileType::Unknown => DescriptorType::Unknown,
+    };
+    let time = |seconds: i64, nanos: i64| Datetime {
+        seconds: seconds.max(0) as u64,
+        nanoseconds: nanos.clamp(0, 999_999_999) as u32,
+    };
+    Ok(FileStat {
+        type_: kind,
+        mode: stat.st_mode & 0o7777,
+        size: stat.st_size.max(0) as u64,
+        mtime: time(stat.st_mtime, stat.st_mtime_nsec as i64),
+        ctime: time(stat.st_ctime, stat.st_ctime_nsec as i64),
+        ino: stat.st_ino,
+        dev: stat.st_dev,
+        uid: stat.st_uid,
+        gid: stat.st_gid,
+        nlink: stat.st_nlink,
+    })
+}
+
+/// Opens `name` in `dir` for reading if it is a regular file: never
+/// following a symlink, and never blocking on a FIFO or device.
+fn open_regular(dir: &std::fs::File, name: &str) -> Result<std::fs::File, ErrorCode> {
+    if !is_component(name) {
+        return Err(ErrorCode::Invalid);
+    }
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let file: std::fs::File = rustix::fs::openat(dir, name, flags, Mode::empty())
+        .map_err(|errno| match errno {
+            // O_NOFOLLOW on a symlink.
+            rustix::io::Errno::LOOP => ErrorCode::Invalid,
+            errno => error_code(errno.into()),
+        })?
+        .into();
+    if !file.metadata().map_err(error_code)?.is_file() {
+        return Err(ErrorCode::Invalid);
+    }
+    Ok(file)
+}
+
+/// Hashes exactly `size` bytes of `file` from offset 0; `busy` if the file
+/// is longer or shorter than that by the time it is read.
+fn hash(
+    file: &std::fs::File,
+    size: u64,
+    algorithm: DigestAlgorithm,
+    deadline: Instant,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<u8>, ErrorCode> {
+    let mut hasher = Hasher::new(algorithm);
+    if matches!(
+        algorithm,
+        DigestAlgorithm::GitBlobSha1 | DigestAlgorithm::GitBlobSha256
+    ) {
+        hasher.update(format!("blob {size}\0").as_bytes());
+    }
+    // One byte more than expected, to see a file that grew; the buffer is
+    // reused across files (zeroing a fresh megabyte per small file would
+    // cost more than hashing it).
+    let want = (size as usize).saturating_add(1).min(CHUNK);
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let buf = &mut buf[..want];
+    let mut offset = 0u64;
+    loop {
+        if Instant::now() >= deadline {
+            return Err(ErrorCode::Busy);
+        }
+        let read = file.read_at(buf, offset).map_err(error_code)?;
+        if read == 0 {
+            break;
+        }
+        offset += read as u64;
+        if offset > size {
+            return Err(ErrorCode::Busy);
+        }
+        hasher.update(&buf[..read]);
+    }
+    if offset != size {
+        return Err(ErrorCode::Busy);
+    }
+    hasher.finish()
+}
+
+enum Hasher {
+    Sha1(gix_hash::Hasher),
+    Sha256(sha2::Sha256),
+}
+
+impl Hasher {
+    fn new(algorithm: DigestAlgorithm) -> Self {
+        match algorithm {
+            DigestAlgorithm::Sha1 | DigestAlgorithm::GitBlobSha1 => {
+                Hasher::Sha1(gix_hash::hasher(gix_hash::Kind::Sha1))
+            }
+            DigestAlgorithm::Sha256 | DigestAlgorithm::GitBlobSha256 => {
+                Hasher::Sha256(sha2::Sha256::new())
+            }
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha1(hasher) => hasher.update(bytes),
+            Hasher::Sha256(hasher) => hasher.update(bytes),
+        }
+    }
+
+    /// SHA-1 with collision detection, as git computes it: a file built to
+    /// collide is refused rather than given a forged id.
+    fn finish(self) -> Result<Vec<u8>, ErrorCode> {
+        match self {
+            Hasher::Sha1(hasher) => hasher
+                .try_finalize()
+                .map(|id| id.as_bytes().to_vec())
+                .map_err(|_| ErrorCode::Invalid),
+            Hasher::Sha256(hasher) => Ok(hasher.finalize().to_vec()),
+        }
+    }
+}
+
+/// WASI's error code for an I/O error, as wasmtime-wasi maps it.
+fn error_code(error: io::Error) -> ErrorCode {
+    FsError::from(error).downcast().unwrap_or(ErrorCode::Io)
+}
+
+/// Runs blocking file-system work off the executor.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ErrorCode> + Send + 'static,
+) -> Result<T, ErrorCode> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or(Err(ErrorCode::Io))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_single_components() {
+        for good in ["a", ".git", "..a", "a b", "…"] {
+            assert!(is_component(good), "{good:?}");
+        }
+        for bad in ["", ".", "..", "a/b", "/a", "a/", "a\0"] {
+            assert!(!is_component(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn git_blob_digest_is_gits_object_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"hello\n").unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let buf = &mut Vec::new();
+        let id = hash(&file, 6, DigestAlgorithm::GitBlobSha1, far, buf).unwrap();
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            gix_hash::ObjectId::from_bytes_or_panic(&id).to_string(),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+        let sha256 = hash(&file, 6, DigestAlgorithm::Sha256, far, buf).unwrap();
+        let expected = sha2::Sha256::digest(b"hello\n").to_vec();
+        assert_eq!(sha256, expected);
+        // The file is not the size the caller saw: refused, not misreported.
+        assert_eq!(
+            hash(&file, 5, DigestAlgorithm::GitBlobSha1, far, buf),
+            Err(ErrorCode::Busy)
+        );
+        assert_eq!(
+            hash(&file, 7, DigestAlgorithm::GitBlobSha1, far, buf),
+            Err(ErrorCode::Busy)
+        );
+    }
+
+    #[test]
+    fn lstat_does_not_follow_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        std::os::unix::fs::symlink("f", dir.path().join("l")).unwrap();
+        let handle = std::fs::File::open(dir.path()).unwrap();
+        let file = lstat_at(&handle, "f").unwrap();
+        let link = lstat_at(&handle, "l").unwrap();
+        assert_eq!(file.type_, DescriptorType::RegularFile);
+        assert_eq!(link.type_, DescriptorType::SymbolicLink);
+        assert_ne!(file.ino, link.ino);
+        assert_eq!(lstat_at(&handle, "missing"), Err(ErrorCode::NoEntry));
+    }
+}
