@@ -8,8 +8,7 @@
 # Every file under runtime/templates/LANG/ but build-command is copied to
 # DEST/NAME/ at the same relative path with `{{name}}` replaced by NAME and
 # `{{crate}}` by NAME with `_` turned into `-`; the repository's wit/task.wit
-# goes to DEST/NAME/wit/task.wit, and for js runtime/templates/wit-deps/*.wit
-# to DEST/NAME/wit/deps/.
+# goes to DEST/NAME/wit/task.wit and its wit/deps/*.wit to DEST/NAME/wit/deps/.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -31,10 +30,7 @@ fill() { sed -e "s/{{name}}/$name/g" -e "s/{{crate}}/$crate/g"; }
     mkdir -p "$(dirname "$out/$file")"
     fill <"$here/$lang/$file" >"$out/$file"
 done
-mkdir -p "$out/wit"
+mkdir -p "$out/wit/deps"
 cp "$root/wit/task.wit" "$out/wit/task.wit"
-if [[ $lang == js ]]; then
-    mkdir -p "$out/wit/deps"
-    cp "$here"/wit-deps/*.wit "$out/wit/deps/"
-fi
+cp "$root"/wit/deps/*.wit "$out/wit/deps/"
 fill <"$here/$lang/build-command"

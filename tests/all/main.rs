@@ -7,8 +7,10 @@ mod terminal;
 
 mod cache;
 mod end_to_end;
+mod git_metadata;
 mod governance;
 mod grants;
+mod host_files;
 mod hostile;
 mod init;
 mod lifecycle;

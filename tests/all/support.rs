@@ -87,11 +87,16 @@ pub fn shared_cache_dir() -> PathBuf {
 
 /// A `[[task]]` running the probe component with the given behaviour.
 pub fn probe_task(id: &str, args: &[&str], extra: &str) -> String {
+    guest_task(artifacts::CORRAL_PROBE, id, args, extra)
+}
+
+/// A `[[task]]` running `component` with `args`; `extra` is appended.
+pub fn guest_task(component: &str, id: &str, args: &[&str], extra: &str) -> String {
     let mut task = String::new();
     writeln!(task, "[[task]]").unwrap();
     writeln!(task, "id = {id:?}").unwrap();
     writeln!(task, "rationale = \"test task\"").unwrap();
-    writeln!(task, "component = {:?}", artifacts::CORRAL_PROBE).unwrap();
+    writeln!(task, "component = {component:?}").unwrap();
     let args = toml::Value::Array(args.iter().map(|&arg| arg.into()).collect());
     writeln!(task, "args = {args}").unwrap();
     if !extra.is_empty() {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use std::sync::atomic::AtomicBool;
 
-use gix::bstr::{BStr, BString};
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::dir::walk::EmissionMode;
 use gix::status::index_worktree;
 use gix::status::plumbing::index_as_worktree::traits::FastEq;
@@ -104,6 +104,7 @@ fn unstaged(
         *options,
     );
     let mut tally = Tally {
+        index,
         lines,
         untracked: 0,
     };
@@ -123,8 +124,25 @@ fn unstaged(
 
 /// Receives gix-status's per-entry results.
 struct Tally<'a> {
+    index: &'a gix::index::State,
     lines: &'a mut HashMap<BString, Line>,
     untracked: usize,
+}
+
+impl Tally<'_> {
+    /// Whether `path` is, or is inside, a path the index tracks as a file:
+    /// a directory that replaced a tracked file is that file's deletion,
+    /// and git lists nothing in it as untracked.
+    fn replaces_tracked_file(&self, path: &BStr) -> bool {
+        let ends = path
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'/')
+            .map(|(at, _)| at)
+            .chain([path.len()]);
+        ends.into_iter()
+            .any(|end| self.index.entry_by_path(path[..end].as_bstr()).is_some())
+    }
 }
 
 impl<'index> VisitEntry<'index> for Tally<'_> {
@@ -136,9 +154,11 @@ impl<'index> VisitEntry<'index> for Tally<'_> {
             return;
         };
         let path = match &entry {
-            Entry::DirectoryContents { .. } => {
+            Entry::DirectoryContents { entry, .. } => {
                 // Only untracked entries get a summary here.
-                self.untracked += 1;
+                if !self.replaces_tracked_file(entry.rela_path.as_bstr()) {
+                    self.untracked += 1;
+                }
                 return;
             }
             Entry::Modification { rela_path, .. } => BString::from(*rela_path),

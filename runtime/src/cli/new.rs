@@ -56,7 +56,7 @@ pub fn new(manifest_path: &Path, name: &str, lang: Lang) -> Result<Exit, CliErro
 /// The task's files, and a sample file in its placeholder grant.
 fn write_files(dir: &Path, id: &Name, template: &Template) -> std::io::Result<()> {
     std::fs::create_dir(dir)?;
-    for (path, text) in template.files {
+    for (path, text) in template.all_files() {
         let path = dir.join(path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -125,7 +125,7 @@ fn with_task(
 }
 
 fn print_next_steps(manifest: &Manifest, id: &Name, lang: Lang, template: &Template) {
-    let files: Vec<&str> = template.files.iter().map(|(path, _)| *path).collect();
+    let files: Vec<&str> = template.all_files().map(|(path, _)| *path).collect();
     let first_compile = match lang {
         Lang::Rust => "well under a second",
         Lang::Python => "about 10 s for its 18 MB",

@@ -11,7 +11,8 @@ pub enum Lang {
 }
 
 /// One template: its files (relative path, text with `{{name}}` and
-/// `{{crate}}` placeholders), build command and budgets.
+/// `{{crate}}` placeholders; the WIT contract comes with every template,
+/// see [`Template::all_files`]), build command and budgets.
 pub struct Template {
     pub files: &'static [(&'static str, &'static str)],
     pub build: &'static str,
@@ -24,7 +25,20 @@ pub struct Template {
     pub tools: &'static str,
 }
 
-const WIT: &str = include_str!("../../../wit/task.wit");
+/// The WIT contract every template carries: `task.wit` and the WASI
+/// packages its `files` interface uses (the versions corral's host links).
+const WIT: [(&str, &str); 4] = [
+    ("wit/task.wit", include_str!("../../../wit/task.wit")),
+    (
+        "wit/deps/clocks.wit",
+        include_str!("../../../wit/deps/clocks.wit"),
+    ),
+    (
+        "wit/deps/filesystem.wit",
+        include_str!("../../../wit/deps/filesystem.wit"),
+    ),
+    ("wit/deps/io.wit", include_str!("../../../wit/deps/io.wit")),
+];
 
 pub fn template(lang: Lang) -> Template {
     match lang {
@@ -42,7 +56,6 @@ pub fn template(lang: Lang) -> Template {
                     "src/lib.rs",
                     include_str!("../../templates/rust/src/lib.rs"),
                 ),
-                ("wit/task.wit", WIT),
             ],
             build: include_str!("../../templates/rust/build-command"),
             timeout_ms: 1500,
@@ -57,7 +70,6 @@ pub fn template(lang: Lang) -> Template {
                     "corral_task.py",
                     include_str!("../../templates/python/corral_task.py"),
                 ),
-                ("wit/task.wit", WIT),
             ],
             build: include_str!("../../templates/python/build-command"),
             timeout_ms: 5000,
@@ -72,7 +84,6 @@ pub fn template(lang: Lang) -> Template {
                     "corral_task.js",
                     include_str!("../../templates/js/corral_task.js"),
                 ),
-                ("wit/task.wit", WIT),
                 (
                     "wit/task-js.wit",
                     include_str!("../../templates/js/wit/task-js.wit"),
@@ -100,4 +111,11 @@ pub fn template(lang: Lang) -> Template {
 pub fn fill(text: &str, name: &str) -> String {
     text.replace("{{name}}", name)
         .replace("{{crate}}", &name.replace('_', "-"))
+}
+
+impl Template {
+    /// The template's own files, then the WIT contract.
+    pub fn all_files(&self) -> impl Iterator<Item = &(&'static str, &'static str)> {
+        self.files.iter().chain(WIT.iter())
+    }
 }

@@ -122,8 +122,20 @@ pub async fn run_attempt(
     })
     .await;
 
-    let fuel_consumed = task.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    // Guest and host work together (see `StoreData::settle_fuel`).
+    let host_fuel = store.data().host_fuel();
+    let fuel_left = store.get_fuel().unwrap_or(0);
+    let fuel_consumed = task
+        .fuel
+        .saturating_sub(fuel_left)
+        .saturating_add(host_fuel);
     store.data_mut().flush_captured_output();
+    let outcome = match outcome {
+        // The last host call's work is checked now: more than was left is
+        // running out of fuel, as it would have been at another call.
+        Ok(Ok(_)) if host_fuel > fuel_left => Ok(Err(wasmtime::Trap::OutOfFuel.into())),
+        outcome => outcome,
+    };
     match outcome {
         Err(_elapsed) => Err(Failure::new(
             FailReason::Timeout,

@@ -5,12 +5,11 @@
 //! own resource table (a granted directory or one opened under it), a name
 //! is one path component and is never followed if it is a symlink, and a
 //! digest reads a file the task opened for reading. The work is bounded per
-//! call (names, entries) and charged as fuel when the call returns (see
-//! [`StoreData::charge`]); it runs on the blocking pool, so the executor
-//! never waits on a disk.
+//! call (names, entries) and counted against the task's fuel (see
+//! [`StoreData::settle_fuel`]); it runs on the blocking pool, so the
+//! executor never waits on a disk.
 
 use std::io;
-use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -67,7 +66,12 @@ impl files::Host for StoreData {
         let dir = self.directory(&dir)?;
         let listed = blocking(move || {
             let mut entries = Vec::new();
-            for entry in rustix::fs::Dir::read_from(dir.as_fd()).map_err(io::Error::from)? {
+            // Its own descriptor: the task's may be `O_PATH`, and a listing
+            // must not move a shared position.
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let own =
+                rustix::fs::openat(&dir, ".", flags, Mode::empty()).map_err(io::Error::from)?;
+            for entry in rustix::fs::Dir::new(own).map_err(io::Error::from)? {
                 let entry = entry.map_err(io::Error::from)?;
                 let name = entry.file_name().to_bytes();
                 if name == b"." || name == b".." {
@@ -151,9 +155,9 @@ impl files::Host for StoreData {
     }
 }
 
-/// The fuel a host call may spend: what the guest had when it called. A
-/// call that needs more does not do the work and charges everything, so
-/// the guest runs out of fuel as it resumes.
+/// The fuel a host call may spend: what the task had left when it called.
+/// A call that needs more does not do the work and charges everything, so
+/// the task runs out of fuel at its next host call or as it ends.
 struct Budget {
     left: u64,
     spent: u64,
@@ -400,6 +404,9 @@ mod tests {
         assert_eq!(file.type_, DescriptorType::RegularFile);
         assert_eq!(link.type_, DescriptorType::SymbolicLink);
         assert_ne!(file.ino, link.ino);
-        assert_eq!(lstat_at(&handle, "missing"), Err(ErrorCode::NoEntry));
+        assert!(matches!(
+            lstat_at(&handle, "missing"),
+            Err(ErrorCode::NoEntry)
+        ));
     }
 }

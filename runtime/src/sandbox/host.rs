@@ -42,8 +42,8 @@ pub struct StoreData {
     last_progress: Option<Instant>,
     /// Fuel left when the guest last called into the host.
     fuel_at_call: u64,
-    /// Host work done in the current call, charged as fuel on return.
-    fuel_owed: u64,
+    /// Fuel spent by host functions on the guest's behalf.
+    host_fuel: u64,
 }
 
 impl StoreData {
@@ -69,39 +69,40 @@ impl StoreData {
             log_events: 0,
             last_progress: None,
             fuel_at_call: 0,
-            fuel_owed: 0,
+            host_fuel: 0,
         }
     }
 
-    /// Charges host work done for the guest against its fuel: `store` calls
-    /// it as the guest enters the host and as it returns (a call hook), so
-    /// native work a host function does on the guest's behalf costs fuel as
-    /// guest work would, and a guest that cannot pay stops with the usual
-    /// out-of-fuel trap.
+    /// Counts host work done for the guest against its fuel budget, as a
+    /// call hook: at each call into the host, fuel left is the store's fuel
+    /// less the host work so far, and a guest with nothing left stops with
+    /// the usual out-of-fuel trap. The host work is kept beside the store's
+    /// fuel rather than subtracted from it (fuel set from a host call was
+    /// seen to be lost when an asynchronous call suspended); the attempt
+    /// adds it to what it reports (see [`StoreData::host_fuel`]).
     pub fn settle_fuel(
         mut store: StoreContextMut<'_, Self>,
         hook: CallHook,
     ) -> wasmtime::Result<()> {
-        match hook {
-            CallHook::CallingHost => {
-                let left = store.get_fuel()?;
-                store.data_mut().fuel_at_call = left;
+        if matches!(hook, CallHook::CallingHost) {
+            let fuel = store.get_fuel()?;
+            let data = store.data_mut();
+            if data.host_fuel >= fuel && data.host_fuel > 0 {
+                return Err(wasmtime::Trap::OutOfFuel.into());
             }
-            CallHook::ReturningFromHost => {
-                let owed = std::mem::take(&mut store.data_mut().fuel_owed);
-                if owed > 0 {
-                    let left = store.get_fuel()?;
-                    store.set_fuel(left.saturating_sub(owed))?;
-                }
-            }
-            CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+            data.fuel_at_call = fuel - data.host_fuel;
         }
         Ok(())
     }
 
-    /// Records host work to charge when the current host call returns.
+    /// Fuel spent by the host on the guest's behalf in this attempt.
+    pub fn host_fuel(&self) -> u64 {
+        self.host_fuel
+    }
+
+    /// Records host work done for the guest.
     pub fn charge(&mut self, fuel: u64) {
-        self.fuel_owed = self.fuel_owed.saturating_add(fuel);
+        self.host_fuel = self.host_fuel.saturating_add(fuel);
     }
 
     /// Fuel the guest had when it made the current host call.
@@ -219,9 +220,6 @@ impl host::Host for StoreData {
         }
     }
 }
-
-/// The `types` interface defines only types; the host has nothing to add.
-impl crate::sandbox::bindings::corral::task::types::Host for StoreData {}
 
 /// Sub-segment names become part of segment names: keep them to
 /// `[a-z0-9_]`, bounded in length.

@@ -1,0 +1,151 @@
+//! A test guest for `corral:task/files`: its first argument names the call,
+//! the next the directory (a guest path under a grant), and it prints one
+//! line per answer, for tests to compare with `stat`, `find`, `sha256sum`
+//! and `git hash-object`.
+//!
+//! - `stat DIR NAME...`: `NAME type mode size mtime ctime ino dev uid gid nlink`
+//! - `list DIR`: the same line per entry
+//! - `digest ALG DIR NAME...`: `NAME HEX` (`digest-names`)
+//! - `digest-open ALG DIR NAME`: `NAME HEX` (`digest` of a file it opened)
+//!
+//! An error prints as `NAME error=CODE`; a failed call as the task's failure.
+
+wit_bindgen::generate!({
+    path: "../../../wit",
+    world: "task-files",
+    with: {
+        "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
+        "wasi:io/error@0.2.12": wasip2::io::error,
+        "wasi:io/poll@0.2.12": wasip2::io::poll,
+        "wasi:io/streams@0.2.12": wasip2::io::streams,
+        "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
+    },
+});
+
+use corral::task::files::{self, DigestAlgorithm, FileStat};
+use wasip2::filesystem::preopens::get_directories;
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+
+struct Component;
+
+impl Guest for Component {
+    fn run(call: Invocation) -> Result<String, Failure> {
+        let args: Vec<&str> = call.args.iter().map(String::as_str).collect();
+        let lines = match args.as_slice() {
+            ["stat", dir, names @ ..] => {
+                let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+                let stats = files::stat_names(&open_dir(dir)?, &names).map_err(failed)?;
+                names
+                    .iter()
+                    .zip(stats)
+                    .map(|(name, stat)| match stat {
+                        Ok(stat) => line(name, &stat),
+                        Err(code) => format!("{name} error={}", code.name()),
+                    })
+                    .collect()
+            }
+            ["list", dir] => files::list_dir(&open_dir(dir)?)
+                .map_err(failed)?
+                .iter()
+                .map(|entry| line(&entry.name, &entry.stat))
+                .collect(),
+            ["digest", algorithm, dir, names @ ..] => {
+                let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+                let digests = files::digest_names(&open_dir(dir)?, &names, parse(algorithm)?)
+                    .map_err(failed)?;
+                names
+                    .iter()
+                    .zip(digests)
+                    .map(|(name, digest)| match digest {
+                        Ok(digest) => format!("{name} {}", hex(&digest)),
+                        Err(code) => format!("{name} error={}", code.name()),
+                    })
+                    .collect()
+            }
+            ["digest-open", algorithm, dir, name] => {
+                let file = open_dir(dir)?
+                    .open_at(
+                        PathFlags::empty(),
+                        name,
+                        OpenFlags::empty(),
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(failed)?;
+                match files::digest(&file, parse(algorithm)?) {
+                    Ok(digest) => vec![format!("{name} {}", hex(&digest))],
+                    Err(code) => vec![format!("{name} error={}", code.name())],
+                }
+            }
+            _ => return Err(Failure::InvalidInput(format!("unknown call {args:?}"))),
+        };
+        Ok(lines.join("\n"))
+    }
+}
+
+export!(Component);
+
+/// `dir` opened under the preopen that is its longest prefix.
+fn open_dir(dir: &str) -> Result<Descriptor, Failure> {
+    let (preopen, rest) = get_directories()
+        .into_iter()
+        .filter_map(|(descriptor, path)| {
+            let rest = dir.strip_prefix(path.as_str())?;
+            (rest.is_empty() || rest.starts_with('/') || path.ends_with('/')).then(|| {
+                (
+                    descriptor,
+                    path.len(),
+                    rest.trim_start_matches('/').to_owned(),
+                )
+            })
+        })
+        .max_by_key(|(_, len, _)| *len)
+        .map(|(descriptor, _, rest)| (descriptor, rest))
+        .ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))?;
+    if rest.is_empty() {
+        return Ok(preopen);
+    }
+    preopen
+        .open_at(
+            PathFlags::empty(),
+            &rest,
+            OpenFlags::DIRECTORY,
+            DescriptorFlags::READ,
+        )
+        .map_err(failed)
+}
+
+fn line(name: &str, stat: &FileStat) -> String {
+    format!(
+        "{name} {:?} {:o} {} {}.{:09} {}.{:09} {} {} {} {} {}",
+        stat.type_,
+        stat.mode,
+        stat.size,
+        stat.mtime.seconds,
+        stat.mtime.nanoseconds,
+        stat.ctime.seconds,
+        stat.ctime.nanoseconds,
+        stat.ino,
+        stat.dev,
+        stat.uid,
+        stat.gid,
+        stat.nlink,
+    )
+}
+
+fn parse(algorithm: &str) -> Result<DigestAlgorithm, Failure> {
+    Ok(match algorithm {
+        "sha1" => DigestAlgorithm::Sha1,
+        "sha256" => DigestAlgorithm::Sha256,
+        "git-blob-sha1" => DigestAlgorithm::GitBlobSha1,
+        "git-blob-sha256" => DigestAlgorithm::GitBlobSha256,
+        other => return Err(Failure::InvalidInput(format!("unknown algorithm {other}"))),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn failed(code: ErrorCode) -> Failure {
+    Failure::Error(format!("error={}", code.name()))
+}
