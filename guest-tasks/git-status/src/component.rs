@@ -7,20 +7,7 @@ use corral::task::host::{Level, log, segment_end, segment_start};
 
 use crate::{Error, MAX_INDEX_ENTRIES_VAR, Observer, Options};
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "task-files",
-    // `files` takes the descriptors the wasip2 crate's WASI calls return.
-    with: {
-        "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
-        "wasi:io/error@0.2.12": wasip2::io::error,
-        "wasi:io/poll@0.2.12": wasip2::io::poll,
-        "wasi:io/streams@0.2.12": wasip2::io::streams,
-        "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
-    },
-});
-
-pub use corral::task::files;
+wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
 struct Component;
 

@@ -125,15 +125,12 @@ mod imp {
 mod imp {
     use std::path::Path;
 
+    use corral_task_files::{self as files, Descriptor, DescriptorType, DigestAlgorithm, FileStat};
     use gix::bstr::{BString, ByteSlice};
     use gix::index::entry::stat::Time;
-    use wasip2::filesystem::preopens::get_directories;
-    use wasip2::filesystem::types::{
-        Descriptor, DescriptorFlags, DescriptorType, OpenFlags, PathFlags,
-    };
+    use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 
     use super::*;
-    use crate::component::files::{self, DigestAlgorithm, FileStat};
 
     pub struct TrackedStat {
         root: Descriptor,
@@ -144,28 +141,8 @@ mod imp {
 
     impl TrackedStat {
         pub fn new(workdir: &Path) -> Option<Self> {
-            let (preopen, rest) = get_directories()
-                .into_iter()
-                .filter_map(|(dir, path)| {
-                    let rest = workdir.strip_prefix(&path).ok()?.to_str()?.to_owned();
-                    Some((dir, path.len(), rest))
-                })
-                .max_by_key(|(_, len, _)| *len)
-                .map(|(dir, _, rest)| (dir, rest))?;
-            let root = if rest.is_empty() {
-                preopen
-            } else {
-                preopen
-                    .open_at(
-                        PathFlags::SYMLINK_FOLLOW,
-                        &rest,
-                        OpenFlags::DIRECTORY,
-                        DescriptorFlags::READ,
-                    )
-                    .ok()?
-            };
             Some(TrackedStat {
-                root,
+                root: files::open_dir(workdir.to_str()?)?,
                 open: Vec::new(),
             })
         }

@@ -26,13 +26,14 @@
 mod baseline;
 mod walk;
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
-use sha2::{Digest, Sha256};
+use corral_task_files::DigestAlgorithm;
 
 wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
@@ -127,29 +128,57 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, P
 
 export!(Component);
 
-/// Hashes every file, reporting progress as it goes.
+/// Names hashed per host call (the host's own cap).
+const BATCH: usize = 4096;
+
+/// Hashes every file natively through the host (`corral:task/files`), one
+/// call per directory, reporting progress as it goes. Each file is opened
+/// without following a symlink: one that replaced a file after the walk is
+/// an error, never its target's digest.
 fn hash_all(files: &[(String, PathBuf)]) -> Result<Digests, Failure> {
     let total = files.len() as u64;
     let mut digests = Digests::new();
-    for (done, (reported, path)) in (1..).zip(files) {
+    let mut done = 0;
+    for reported in files.iter().map(|(reported, _)| reported) {
         // The baseline is line-based; such a name could not be recorded.
         if reported.contains(['\n', '\r']) {
             return Err(Failure::InvalidInput(format!(
                 "{reported:?}: a line break in a file name cannot be recorded"
             )));
         }
-        let hex =
-            sha256_file(path).map_err(|e| Failure::Error(format!("{}: {e}", path.display())))?;
-        digests.insert(reported.clone(), hex);
-        progress(done, total);
+    }
+    let mut by_dir: BTreeMap<&Path, Vec<(&str, &str)>> = BTreeMap::new();
+    for (reported, path) in files {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
+        else {
+            return Err(Failure::Error(format!(
+                "{}: not a file path",
+                path.display()
+            )));
+        };
+        by_dir.entry(dir).or_default().push((reported, name));
+    }
+    for (dir, entries) in by_dir {
+        let failed = |why: String| Failure::Error(format!("{}: {why}", dir.display()));
+        let descriptor = dir
+            .to_str()
+            .and_then(corral_task_files::open_dir)
+            .ok_or_else(|| failed("cannot be opened".into()))?;
+        for batch in entries.chunks(BATCH) {
+            let names: Vec<String> = batch.iter().map(|(_, name)| name.to_string()).collect();
+            let answers =
+                corral_task_files::digest_names(&descriptor, &names, DigestAlgorithm::Sha256)
+                    .map_err(|code| failed(code.name().to_string()))?;
+            for ((reported, name), answer) in batch.iter().zip(answers) {
+                let digest = answer.map_err(|code| failed(format!("{name}: {}", code.name())))?;
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                digests.insert(reported.to_string(), hex);
+                done += 1;
+                progress(done, total);
+            }
+        }
     }
     Ok(digests)
-}
-
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Reports against the baseline, or records it when there is none yet.

@@ -10,21 +10,10 @@
 //!
 //! An error prints as `NAME error=CODE`; a failed call as the task's failure.
 
-wit_bindgen::generate!({
-    path: "../../../wit",
-    world: "task-files",
-    with: {
-        "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
-        "wasi:io/error@0.2.12": wasip2::io::error,
-        "wasi:io/poll@0.2.12": wasip2::io::poll,
-        "wasi:io/streams@0.2.12": wasip2::io::streams,
-        "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
-    },
-});
+wit_bindgen::generate!({ path: "../../../wit", world: "task" });
 
-use corral::task::files::{self, DigestAlgorithm, FileStat};
-use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+use corral_task_files::{self as files, Descriptor, DigestAlgorithm, ErrorCode, FileStat};
+use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 
 struct Component;
 
@@ -84,34 +73,8 @@ impl Guest for Component {
 
 export!(Component);
 
-/// `dir` opened under the preopen that is its longest prefix.
 fn open_dir(dir: &str) -> Result<Descriptor, Failure> {
-    let (preopen, rest) = get_directories()
-        .into_iter()
-        .filter_map(|(descriptor, path)| {
-            let rest = dir.strip_prefix(path.as_str())?;
-            (rest.is_empty() || rest.starts_with('/') || path.ends_with('/')).then(|| {
-                (
-                    descriptor,
-                    path.len(),
-                    rest.trim_start_matches('/').to_owned(),
-                )
-            })
-        })
-        .max_by_key(|(_, len, _)| *len)
-        .map(|(descriptor, _, rest)| (descriptor, rest))
-        .ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))?;
-    if rest.is_empty() {
-        return Ok(preopen);
-    }
-    preopen
-        .open_at(
-            PathFlags::empty(),
-            &rest,
-            OpenFlags::DIRECTORY,
-            DescriptorFlags::READ,
-        )
-        .map_err(failed)
+    files::open_dir(dir).ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))
 }
 
 fn line(name: &str, stat: &FileStat) -> String {
