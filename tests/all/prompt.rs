@@ -52,6 +52,12 @@ fn shell(fixture: &Fixture, shell: &str, extra: &str) -> Tmux {
                 "{extra}\nsetopt prompt_subst\nsource {source}\nPROMPT='[${{${{corral_results[git_status]%% head=*}}:-none}} untracked=${{${{corral_results[git_status]#*untracked=}}%% *}}|${{corral_state[git_status]}}] READY> '\n"
             ),
         ),
+        "fish" => (
+            "config.fish",
+            format!(
+                "{extra}\nsource {source}\nfunction fish_prompt\n    set -l s \"$corral_result_git_status\"\n    set -l branch (string replace -r ' head=.*' '' -- \"$s\")\n    set -l untracked (string replace -r '.*untracked=(\\S+).*' '$1' -- \"$s\")\n    echo -n \"[$branch untracked=$untracked|$corral_state_git_status] READY> \"\nend\n"
+            ),
+        ),
         _ => (
             "bashrc",
             format!(
@@ -158,6 +164,42 @@ fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
         })
         .collect();
     assert!(forks.is_empty(), "zsh forked at a prompt:\n{text}");
+}
+
+/// fish: each repository's status on its first prompt, and a change within
+/// a second of the command, by a repaint with no keypress.
+#[test]
+fn fish_repaints_with_the_fresh_status() {
+    let _cpu = crate::support::cpu_bound();
+    if !available(&["tmux", "fish", "git"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, true);
+    let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 5000);
+    let beta = big_repo(fixture.path(), "beta", "beta-branch", 200);
+    let tmux = shell(&fixture, "fish", "");
+    let shows = |want: &str| {
+        tmux.wait_for(LIMIT, want, |screen| {
+            newest_prompt(screen).starts_with(want)
+        })
+    };
+    for (dir, branch) in [
+        (&alpha, "alpha-branch"),
+        (&beta, "beta-branch"),
+        (&alpha, "alpha-branch"),
+    ] {
+        tmux.send(&[&cd(dir), "Enter"]);
+        shows(&format!("[branch={branch} untracked=0|fresh]"));
+    }
+    tmux.send(&["touch x", "Enter"]);
+    let seen = std::time::Instant::now();
+    shows("[branch=alpha-branch untracked=1|fresh]");
+    assert!(
+        seen.elapsed() < Duration::from_secs(1),
+        "repainted after {:?}",
+        seen.elapsed()
+    );
 }
 
 /// bash: the status after a command shows by the next prompt, through one

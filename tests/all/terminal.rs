@@ -155,6 +155,13 @@ pub fn stop_corral_server(runtime: &Path) {
 pub fn interactive_shell(home: &Path, shell: &str, rc: &Path, limit: Duration) -> Tmux {
     let command = match shell {
         "zsh" => "zsh -i".to_string(),
+        "fish" => format!(
+            "fish --no-config --init-command {}",
+            shell_quote(&format!(
+                "source {}",
+                shell_quote(&rc.display().to_string())
+            ))
+        ),
         _ => format!(
             "bash --rcfile {} -i",
             shell_quote(&rc.display().to_string())

@@ -98,6 +98,7 @@ fn snippet(
         .replace("@FOLLOW_REQUEST@", &quote(&follow))
         .replace("@CORRAL@", &quote(&corral.display().to_string()))
         .replace("@MANIFEST@", &manifest.display().to_string())
+        .replace("@MANIFEST_ARG@", &quote(&manifest.display().to_string()))
         .replace("@START_BOUND@", &start_bound)
         .replace("@START@", &start)
         .replace("@BOUND@", &wiring.bound.join(" "))

@@ -6,7 +6,10 @@
 # set while the integrity scan reports changed watched files. fish loads
 # completions lazily by itself, so corral's completion index is not used. A
 # repository-bound task's result is there only while the shell is in the
-# repository it was computed for (it arrives one prompt after the command).
+# repository it was computed for: after every command it is asked for
+# fresh in the background (`corral result --fresh`, answered by the
+# server), $corral_state_ID is `stale` until it lands, and the prompt is
+# repainted when it does (the asking process signals SIGUSR1).
 set -g _corral_bound @BOUND@
 set -g _corral_integrity @INTEGRITY@
 set -g corral_alert
@@ -32,6 +35,39 @@ end
 function _corral_set -a id text
     set -g corral_result_raw_$id $text
     set -g corral_result_$id (string replace -ra '[\x01-\x08\x0b-\x1f\x7f\x{80}-\x{9f}\x{61c}\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]' '' -- $text | string collect)
+end
+# Asks for the bound tasks' fresh results in the background and signals
+# this shell when they are written; an answer for a repository the shell
+# has left since is dropped.
+function _corral_ask
+    set -q _corral_answers[1]; or set -g _corral_answers (command mktemp -d)
+    set -g _corral_asked $_corral_repo
+    for id in $_corral_bound
+        set -g corral_state_$id stale
+    end
+    command sh -c 'dir=$1 answers=$2 shell=$3; shift 3
+        cd "$dir" || exit
+        for id; do
+            @CORRAL@ --manifest @MANIFEST_ARG@ result "$id" --fresh >"$answers/$id.new" 2>/dev/null &&
+                mv -f "$answers/$id.new" "$answers/$id"
+        done
+        kill -USR1 "$shell"' sh $_corral_repo $_corral_answers $fish_pid $_corral_bound </dev/null >/dev/null 2>&1 &
+    disown $last_pid 2>/dev/null
+end
+function _corral_landed --on-signal SIGUSR1
+    set -q _corral_answers[1]; or return
+    test -n "$_corral_asked" -a "$_corral_asked" = "$_corral_repo"; or return
+    for id in $_corral_bound
+        test -f $_corral_answers/$id; or continue
+        _corral_set $id (string collect < $_corral_answers/$id)
+        set -g _corral_for_$id $_corral_repo
+        set -g corral_state_$id fresh
+        command rm -f $_corral_answers/$id
+    end
+    commandline -f repaint
+end
+function _corral_forget --on-event fish_exit
+    set -q _corral_answers[1]; and command rm -rf $_corral_answers
 end
 function _corral_prompt --on-event fish_prompt
     set -q _corral_bound[1]; and _corral_find_repo
@@ -71,8 +107,8 @@ function _corral_prompt --on-event fish_prompt
     if not set -q _corral_started
         set -g _corral_started 1
         @START@ --defer-ms @DEFER_MS@ </dev/null >/dev/null 2>&1
-    else if test -n "$_corral_repo"; and set -q _corral_bound[1]
-        # Runs that pile up coalesce in corral: one runs, one more follows.
-        @START_BOUND@ --defer-ms @DEFER_MS@ </dev/null >/dev/null 2>&1
+    end
+    if test -n "$_corral_repo"; and set -q _corral_bound[1]
+        _corral_ask
     end
 end
