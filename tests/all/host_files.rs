@@ -90,7 +90,7 @@ fn stat_names_equals_coreutils_stat_field_by_field() {
     let names = ["script", "empty", "sub", "link", "hard", "fifo"];
     let mut args = vec!["stat", "/d"];
     args.extend(names);
-    args.extend(["missing", "..", "sub/x", "."]);
+    args.extend(["missing", "..", "sub/x", "link/x", "sub//x", "."]);
     let answers = by_name(&probe(&fixture, &dir, &args, ""));
     for name in names {
         let ours = format!("{name} {}", answers[name]);
@@ -105,7 +105,10 @@ fn stat_names_equals_coreutils_stat_field_by_field() {
     let passwd = std::fs::metadata("/etc/passwd").unwrap();
     assert!(!answers["link"].contains(&format!(" {} ", passwd.ino())));
     assert_eq!(answers["missing"], "error=no-entry");
-    for bad in ["..", "sub/x", "."] {
+    assert_eq!(answers["sub/x"], "error=no-entry");
+    // A symlink where a directory should be is not followed.
+    assert_eq!(answers["link/x"], "error=not-directory");
+    for bad in ["..", "sub//x", "."] {
         assert_eq!(answers[bad], "error=invalid", "{bad}");
     }
 }

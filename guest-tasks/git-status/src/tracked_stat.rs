@@ -1,14 +1,12 @@
 //! The full stat data and blob ids of tracked files, taken as cheaply as
 //! the target allows, for `uptodate.rs`.
 //!
-//! Entries arrive in index order, so the files of one directory come in
-//! runs. Inside the component each directory is opened once, relative to
-//! its parent's descriptor and without following symlinks, and a run of
-//! names is stat-ed with one `corral:task/files.stat-names` call: full
-//! `lstat` data (mode, inode, device, owner, ctime), which WASI's own stat
-//! lacks. A file's blob id is hashed natively by the host
-//! (`files.digest`). Natively std and gix do the same, so that the tests
-//! run this logic.
+//! Inside the component up to 4096 paths are stat-ed with one
+//! `corral:task/files.stat-names` call: full `lstat` data (mode, inode,
+//! device, owner, ctime), which WASI's own stat lacks, with the leading
+//! directories opened by the host without following symlinks. Blob ids are
+//! hashed natively by the host (`files.digest-names`). Natively std and
+//! gix do the same, so that the tests run this logic.
 //!
 //! A path is only answered for when its leading directories are real
 //! directories (not symlinks), as gix-status requires.
@@ -54,16 +52,14 @@ mod imp {
             })
         }
 
-        /// What each of `names` in directory `dir` (`""` for the top) is.
-        pub fn in_dir(&mut self, dir: &BStr, names: &[&BStr]) -> Vec<Option<Seen>> {
-            let Some(dir) = self.real_dir(dir) else {
-                return vec![None; names.len()];
-            };
-            names
+        /// What each of `paths` (relative to the work tree) is.
+        pub fn stats(&mut self, paths: &[&BStr]) -> Vec<Option<Seen>> {
+            paths
                 .iter()
-                .map(|name| {
-                    let path = dir.join(gix::path::from_bstr(*name).ok()?);
-                    let meta = gix::index::fs::Metadata::from_path_no_follow(&path).ok()?;
+                .map(|rela| {
+                    let meta =
+                        gix::index::fs::Metadata::from_path_no_follow(&self.real_path(rela)?)
+                            .ok()?;
                     Some(Seen {
                         stat: Stat::from_fs(&meta).ok()?,
                         is_file: meta.is_file(),
@@ -75,20 +71,16 @@ mod imp {
                 .collect()
         }
 
-        /// The blob ids of the bytes of regular files `names` in `dir`.
+        /// The blob ids of the bytes of the regular files `paths`.
         pub fn blob_ids(
             &mut self,
-            dir: &BStr,
-            names: &[&BStr],
+            paths: &[&BStr],
             kind: gix::hash::Kind,
         ) -> Vec<Option<ObjectId>> {
-            let Some(dir) = self.real_dir(dir) else {
-                return vec![None; names.len()];
-            };
-            names
+            paths
                 .iter()
-                .map(|name| {
-                    let path = dir.join(gix::path::from_bstr(*name).ok()?);
+                .map(|rela| {
+                    let path = self.real_path(rela)?;
                     if !std::fs::symlink_metadata(&path).ok()?.is_file() {
                         return None;
                     }
@@ -98,11 +90,14 @@ mod imp {
                 .collect()
         }
 
-        /// `dir` under the work tree, if every component of it is a real
-        /// directory.
-        fn real_dir(&mut self, dir: &BStr) -> Option<PathBuf> {
+        /// `rela` under the work tree, if each of its leading directories
+        /// is a real directory.
+        fn real_path(&mut self, rela: &BStr) -> Option<PathBuf> {
             let mut prefix = BString::default();
-            for component in dir.split(|b| *b == b'/').filter(|c| !c.is_empty()) {
+            let leading = rela
+                .rfind_byte(b'/')
+                .map_or(&rela[..0], |slash| &rela[..slash]);
+            for component in leading.split(|b| *b == b'/').filter(|c| !c.is_empty()) {
                 if !prefix.is_empty() {
                     prefix.push(b'/');
                 }
@@ -116,7 +111,7 @@ mod imp {
                 }
                 self.dirs.insert(prefix.clone());
             }
-            Some(self.root.join(gix::path::from_bstr(dir).ok()?))
+            Some(self.root.join(gix::path::from_bstr(rela).ok()?))
         }
     }
 }
@@ -126,47 +121,44 @@ mod imp {
     use std::path::Path;
 
     use corral_task_files::{self as files, Descriptor, DescriptorType, DigestAlgorithm, FileStat};
-    use gix::bstr::{BString, ByteSlice};
+    use gix::bstr::ByteSlice;
     use gix::index::entry::stat::Time;
-    use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 
     use super::*;
 
+    /// Paths asked about per host call at most (the host's own cap).
+    const BATCH: usize = 4096;
+
     pub struct TrackedStat {
         root: Descriptor,
-        /// The open directories leading to the last directory asked for
-        /// (`None` where one could not be opened as a real directory).
-        open: Vec<(BString, Option<Descriptor>)>,
     }
 
     impl TrackedStat {
         pub fn new(workdir: &Path) -> Option<Self> {
             Some(TrackedStat {
                 root: files::open_dir(workdir.to_str()?)?,
-                open: Vec::new(),
             })
         }
 
-        /// What each of `names` in directory `dir` (`""` for the top) is.
-        pub fn in_dir(&mut self, dir: &BStr, names: &[&BStr]) -> Vec<Option<Seen>> {
-            let answers = self.ask(dir, names, |dir, names| files::stat_names(dir, names));
+        /// What each of `paths` (relative to the work tree) is.
+        pub fn stats(&mut self, paths: &[&BStr]) -> Vec<Option<Seen>> {
+            let answers = self.ask(paths, |root, paths| files::stat_names(root, paths));
             answers.into_iter().map(|stat| stat.map(seen)).collect()
         }
 
-        /// The blob ids of the bytes of regular files `names` in `dir`,
-        /// hashed by the host.
+        /// The blob ids of the bytes of the regular files `paths`, hashed
+        /// by the host.
         pub fn blob_ids(
             &mut self,
-            dir: &BStr,
-            names: &[&BStr],
+            paths: &[&BStr],
             kind: gix::hash::Kind,
         ) -> Vec<Option<ObjectId>> {
             let algorithm = match kind {
                 gix::hash::Kind::Sha1 => DigestAlgorithm::GitBlobSha1,
                 _ => DigestAlgorithm::GitBlobSha256,
             };
-            let answers = self.ask(dir, names, |dir, names| {
-                files::digest_names(dir, names, algorithm)
+            let answers = self.ask(paths, |root, paths| {
+                files::digest_names(root, paths, algorithm)
             });
             answers
                 .into_iter()
@@ -174,64 +166,27 @@ mod imp {
                 .collect()
         }
 
-        /// One batched host call about `names` in `dir`: an answer per name,
-        /// `None` where there is none (and for all when `dir` is not a real
-        /// directory or a name is not UTF-8).
+        /// Batched host calls about `paths`: an answer per path, `None`
+        /// where there is none (and for a whole batch that fails, or when
+        /// a path is not UTF-8).
         fn ask<T, E>(
-            &mut self,
-            dir: &BStr,
-            names: &[&BStr],
-            call: impl FnOnce(&Descriptor, &[String]) -> Result<Vec<Result<T, E>>, E>,
+            &self,
+            paths: &[&BStr],
+            call: impl Fn(&Descriptor, &[String]) -> Result<Vec<Result<T, E>>, E>,
         ) -> Vec<Option<T>> {
-            let answered = names
-                .iter()
-                .map(|name| name.to_str().ok().map(str::to_owned))
-                .collect::<Option<Vec<String>>>()
-                .zip(self.descend(dir))
-                .and_then(|(names, dir)| call(dir, &names).ok());
-            match answered {
-                Some(answers) => answers.into_iter().map(Result::ok).collect(),
-                None => names.iter().map(|_| None).collect(),
+            let mut answers = Vec::with_capacity(paths.len());
+            for batch in paths.chunks(BATCH) {
+                let answered = batch
+                    .iter()
+                    .map(|path| path.to_str().ok().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+                    .and_then(|paths| call(&self.root, &paths).ok());
+                match answered {
+                    Some(batch) => answers.extend(batch.into_iter().map(Result::ok)),
+                    None => answers.extend(batch.iter().map(|_| None)),
+                }
             }
-        }
-
-        /// The descriptor of `dir`, opening what is not open yet.
-        fn descend(&mut self, dir: &BStr) -> Option<&Descriptor> {
-            let components: Vec<&BStr> = dir
-                .split(|b| *b == b'/')
-                .filter(|c| !c.is_empty())
-                .map(|c| c.as_bstr())
-                .collect();
-            let common = self
-                .open
-                .iter()
-                .zip(&components)
-                .take_while(|((open, _), component)| open == *component)
-                .count();
-            self.open.truncate(common);
-            for component in &components[common..] {
-                let parent = match self.open.last() {
-                    Some((_, parent)) => parent.as_ref(),
-                    None => Some(&self.root),
-                };
-                let opened = parent
-                    .zip(component.to_str().ok())
-                    .and_then(|(parent, component)| {
-                        parent
-                            .open_at(
-                                PathFlags::empty(),
-                                component,
-                                OpenFlags::DIRECTORY,
-                                DescriptorFlags::READ,
-                            )
-                            .ok()
-                    });
-                self.open.push(((*component).to_owned(), opened));
-            }
-            match self.open.last() {
-                Some((_, dir)) => dir.as_ref(),
-                None => Some(&self.root),
-            }
+            answers
         }
     }
 

@@ -4,9 +4,9 @@
 //!
 //! Why: inside the component gix-status can only `lstat` through WASI,
 //! which has no mode bits, inode, device, owner or faithful ctime, costs
-//! two host calls per file and resolves every path from the top. Here the
-//! files of one directory are stat-ed in one host call with full `lstat`
-//! data (see `tracked_stat.rs`), so git's full stat match applies and a
+//! two host calls per file and resolves every path from the top. Here up
+//! to 4096 tracked files are stat-ed per host call with full `lstat` data
+//! (see `tracked_stat.rs`), so git's full stat match applies and a
 //! `chmod +x` is seen; and where git would compare bytes (racily clean
 //! entries, a touched file of the same size) the host hashes the file
 //! natively. A fresh clone, whose every entry is racily clean, is proven
@@ -22,7 +22,7 @@
 //! is not decided here (a mismatch, a conflict, intent-to-add, a submodule,
 //! a file gone or of another type) is left for gix-status as before.
 
-use gix::bstr::{BStr, BString, ByteSlice};
+use gix::bstr::{BStr, BString};
 use gix::index::State;
 use gix::index::entry::mode::Change;
 use gix::index::entry::{Flags, Mode};
@@ -37,9 +37,6 @@ const LEFT_TO_GIX: Flags = Flags::UPTODATE
     .union(Flags::FSMONITOR_VALID)
     .union(Flags::INTENT_TO_ADD)
     .union(Flags::STAGE_MASK);
-
-/// Names stat-ed per host call at most (the host's own cap).
-const BATCH: usize = 4096;
 
 /// The index with the entries decided here flagged `UPTODATE`.
 pub struct Marked {
@@ -61,7 +58,7 @@ pub fn mark(repo: &gix::Repository, index: &State, checks: &StatChecks) -> Marke
     let timestamp = index.timestamp();
     let hash = repo.object_hash();
     let (entries, paths) = index.entries_mut_and_pathbacking();
-    let candidates: Vec<(usize, &BStr, &BStr)> = entries
+    let candidates: Vec<(usize, &BStr)> = entries
         .iter()
         .enumerate()
         .filter(|(_, entry)| {
@@ -71,83 +68,49 @@ pub fn mark(repo: &gix::Repository, index: &State, checks: &StatChecks) -> Marke
                     Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK
                 )
         })
-        .map(|(at, entry)| {
-            let (dir, name) = split(entry.path_in(paths));
-            (at, dir, name)
-        })
+        .map(|(at, entry)| (at, entry.path_in(paths)))
         .collect();
-    for run in candidates.chunk_by(|a, b| a.1 == b.1) {
-        for batch in run.chunks(BATCH) {
-            let dir = batch[0].1;
-            let names: Vec<&BStr> = batch.iter().map(|(_, _, name)| *name).collect();
-            let seen = stats.in_dir(dir, &names);
-            // Entries whose bytes git would compare: hashed in one call.
-            let mut compare = Vec::new();
-            for (&(at, dir, name), seen) in batch.iter().zip(seen) {
-                let Some(seen) = seen else { continue };
-                let entry = &mut entries[at];
-                if seen.is_dir {
-                    continue;
-                }
-                match entry.mode.change_to_match_fs_with_values(
-                    seen.is_file,
-                    seen.is_dir,
-                    seen.is_symlink,
-                    seen.is_executable,
-                    checks.fs.symlink,
-                    checks.fs.executable_bit,
-                ) {
-                    Some(Change::ExecutableBit) => {
-                        mode_changed.push(join(dir, name));
-                        entry.flags.insert(Flags::UPTODATE);
-                        continue;
-                    }
-                    Some(Change::Type { .. }) => continue,
-                    None => {}
-                }
-                let stat_clean = seen.stat.matches(&entry.stat, checks.options)
-                    && (!entry.id.is_empty_blob() || entry.stat.size == 0);
-                if stat_clean && !seen.stat.is_racy(timestamp, checks.options) {
-                    entry.flags.insert(Flags::UPTODATE);
-                } else if entry.mode != Mode::SYMLINK
-                    && seen.is_file
-                    && seen.stat.size == entry.stat.size
-                {
-                    compare.push((at, name));
-                }
-            }
-            if compare.is_empty() {
+    let rela: Vec<&BStr> = candidates.iter().map(|(_, path)| *path).collect();
+    // Entries whose bytes git would compare: hashed together afterwards.
+    let mut compare = Vec::new();
+    for (&(at, path), seen) in candidates.iter().zip(stats.stats(&rela)) {
+        let Some(seen) = seen else { continue };
+        let entry = &mut entries[at];
+        if seen.is_dir {
+            continue;
+        }
+        match entry.mode.change_to_match_fs_with_values(
+            seen.is_file,
+            seen.is_dir,
+            seen.is_symlink,
+            seen.is_executable,
+            checks.fs.symlink,
+            checks.fs.executable_bit,
+        ) {
+            Some(Change::ExecutableBit) => {
+                mode_changed.push(path.to_owned());
+                entry.flags.insert(Flags::UPTODATE);
                 continue;
             }
-            let names: Vec<&BStr> = compare.iter().map(|(_, name)| *name).collect();
-            let ids = stats.blob_ids(dir, &names, hash);
-            for ((at, _), id) in compare.into_iter().zip(ids) {
-                if id == Some(entries[at].id) {
-                    entries[at].flags.insert(Flags::UPTODATE);
-                }
-            }
+            Some(Change::Type { .. }) => continue,
+            None => {}
+        }
+        let stat_clean = seen.stat.matches(&entry.stat, checks.options)
+            && (!entry.id.is_empty_blob() || entry.stat.size == 0);
+        if stat_clean && !seen.stat.is_racy(timestamp, checks.options) {
+            entry.flags.insert(Flags::UPTODATE);
+        } else if entry.mode != Mode::SYMLINK && seen.is_file && seen.stat.size == entry.stat.size {
+            compare.push((at, path));
+        }
+    }
+    let rela: Vec<&BStr> = compare.iter().map(|(_, path)| *path).collect();
+    for ((at, _), id) in compare.iter().zip(stats.blob_ids(&rela, hash)) {
+        if id == Some(entries[*at].id) {
+            entries[*at].flags.insert(Flags::UPTODATE);
         }
     }
     Marked {
         index,
         mode_changed,
     }
-}
-
-/// Splits `rela` into its directory (`""` at the top) and its file name.
-fn split(rela: &BStr) -> (&BStr, &BStr) {
-    match rela.rfind_byte(b'/') {
-        Some(slash) => (rela[..slash].as_bstr(), rela[slash + 1..].as_bstr()),
-        None => ("".into(), rela),
-    }
-}
-
-fn join(dir: &BStr, name: &BStr) -> BString {
-    if dir.is_empty() {
-        return name.to_owned();
-    }
-    let mut path = dir.to_owned();
-    path.push(b'/');
-    path.extend_from_slice(name);
-    path
 }

@@ -122,8 +122,9 @@ pub fn walk(bench: &Bench, tree: &Path) -> Row {
     )
 }
 
-/// G1 and G2: the git status task on a git checkout of the tree, clean
-/// and with 10 files modified, against `git status --porcelain=v2`.
+/// G1, G3 and G2: the git status task on a git checkout of the tree,
+/// clean, freshly cloned, and with 10 files modified, against `git status
+/// --porcelain=v2`.
 pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
     let repo = bench.dir.join("repo");
     let git = |args: &[&str]| {
@@ -161,6 +162,38 @@ pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
         Target::AtMost(1.5),
         || (native(), corral()),
     );
+    // A clone a moment old: its checkout and index written in the same
+    // second, every entry racily clean, so git and the task must both
+    // compare bytes (the task through the host's native digests).
+    let clone = |name: &str| {
+        let dir = bench.dir.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        let status = Command::new("git")
+            .args(["clone", "-q"])
+            .arg(&repo)
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git clone");
+        dir
+    };
+    let fresh = Row::paired(
+        "G3",
+        "git status task, first answer in a fresh clone / git status in a fresh clone",
+        "<= 2.0",
+        Target::AtMost(2.0),
+        || {
+            let theirs = clone("fresh-git");
+            let mut native = Command::new("git");
+            native
+                .args(["status", "--porcelain=v2", "--branch"])
+                .current_dir(&theirs);
+            let ours = clone("fresh-corral");
+            let mut command = bench.command(&manifest, &[]);
+            command.current_dir(&ours).env("PWD", &ours);
+            (time(|| spawn(native)), time(|| spawn(command)))
+        },
+    );
     let edited: Vec<PathBuf> = walkdir(&repo)
         .into_iter()
         .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
@@ -179,7 +212,7 @@ pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
         Target::AtMost(1.5),
         || (native(), corral()),
     );
-    vec![clean, dirty]
+    vec![clean, fresh, dirty]
 }
 
 fn walkdir(dir: &Path) -> Vec<PathBuf> {

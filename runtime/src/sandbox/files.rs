@@ -49,13 +49,12 @@ impl files::Host for StoreData {
         }
         self.charge(names.len() as u64 * FUEL_PER_STAT);
         blocking(move || {
+            let mut parents = Parents::new(&dir);
             Ok(names
                 .iter()
-                .map(|name| {
-                    if !is_component(name) {
-                        return Err(ErrorCode::Invalid);
-                    }
-                    lstat_at(&dir, name)
+                .map(|path| {
+                    let (parent, name) = parents.of(path)?;
+                    lstat_at(parent, name)
                 })
                 .collect())
         })
@@ -137,11 +136,13 @@ impl files::Host for StoreData {
         let deadline = self.deadline;
         let (digests, budget) = blocking(move || {
             let mut buf = Vec::new();
+            let mut parents = Parents::new(&dir);
             let digests = names
                 .iter()
-                .map(|name| {
+                .map(|path| {
                     budget.spend(FUEL_PER_STAT)?;
-                    let file = open_regular(&dir, name)?;
+                    let (parent, name) = parents.of(path)?;
+                    let file = open_regular(parent, name)?;
                     let size = file.metadata().map_err(error_code)?.len();
                     budget.spend(size * FUEL_PER_BYTE)?;
                     hash(&file, size, algorithm, deadline, &mut buf)
@@ -203,6 +204,64 @@ fn is_component(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
 
+/// The parent directories of relative paths under one directory, opened
+/// one component at a time without following a symlink (a symlink or
+/// anything else where a directory should be fails the path with
+/// `not-directory`), and kept open while consecutive paths share them:
+/// sorted paths open each directory once.
+struct Parents<'a> {
+    root: &'a std::fs::File,
+    /// The directories leading to the last parent, by component.
+    open: Vec<(String, Result<std::fs::File, ErrorCode>)>,
+}
+
+impl<'a> Parents<'a> {
+    fn new(root: &'a std::fs::File) -> Self {
+        Parents {
+            root,
+            open: Vec::new(),
+        }
+    }
+
+    /// The open parent of `path` and its last component.
+    fn of<'p>(&mut self, path: &'p str) -> Result<(&std::fs::File, &'p str), ErrorCode> {
+        let mut components: Vec<&str> = path.split('/').collect();
+        let name = components.pop().unwrap_or_default();
+        if !is_component(name) || !components.iter().all(|c| is_component(c)) {
+            return Err(ErrorCode::Invalid);
+        }
+        let common = self
+            .open
+            .iter()
+            .zip(&components)
+            .take_while(|((open, _), component)| open == *component)
+            .count();
+        self.open.truncate(common);
+        for component in &components[common..] {
+            let parent = match self.open.last() {
+                Some((_, parent)) => parent.as_ref().map_err(|error| *error),
+                None => Ok(self.root),
+            };
+            let opened = parent.and_then(|parent| {
+                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                rustix::fs::openat(parent, *component, flags, Mode::empty())
+                    .map(std::fs::File::from)
+                    .map_err(|errno| match errno {
+                        // A symlink where a directory should be.
+                        rustix::io::Errno::LOOP => ErrorCode::NotDirectory,
+                        errno => error_code(errno.into()),
+                    })
+            });
+            self.open.push((component.to_string(), opened));
+        }
+        let parent = match self.open.last() {
+            Some((_, parent)) => parent.as_ref().map_err(|error| *error)?,
+            None => self.root,
+        };
+        Ok((parent, name))
+    }
+}
+
 fn lstat_at(dir: &std::fs::File, name: &str) -> Result<FileStat, ErrorCode> {
     let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
         .map_err(|errno| error_code(errno.into()))?;
@@ -237,9 +296,6 @@ fn lstat_at(dir: &std::fs::File, name: &str) -> Result<FileStat, ErrorCode> {
 /// Opens `name` in `dir` for reading if it is a regular file: never
 /// following a symlink, and never blocking on a FIFO or device.
 fn open_regular(dir: &std::fs::File, name: &str) -> Result<std::fs::File, ErrorCode> {
-    if !is_component(name) {
-        return Err(ErrorCode::Invalid);
-    }
     let flags =
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let file: std::fs::File = rustix::fs::openat(dir, name, flags, Mode::empty())
@@ -391,6 +447,30 @@ mod tests {
             hash(&file, 7, DigestAlgorithm::GitBlobSha1, far, buf),
             Err(ErrorCode::Busy)
         );
+    }
+
+    #[test]
+    fn parents_are_opened_without_following_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/b/f"), b"x").unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("l")).unwrap();
+        let root = std::fs::File::open(dir.path()).unwrap();
+        let mut parents = Parents::new(&root);
+        for path in ["a/b/f", "a/b/g", "a/f"] {
+            let (parent, name) = parents.of(path).unwrap();
+            assert_eq!(name, path.rsplit('/').next().unwrap());
+            let stat = lstat_at(parent, name);
+            assert_eq!(stat.is_ok(), path == "a/b/f", "{path}");
+        }
+        assert!(matches!(parents.of("l/b/f"), Err(ErrorCode::NotDirectory)));
+        assert!(matches!(
+            parents.of("a/b/f/x"),
+            Err(ErrorCode::NotDirectory)
+        ));
+        for bad in ["a//f", "../f", "a/./f", "/a", "a/"] {
+            assert!(matches!(parents.of(bad), Err(ErrorCode::Invalid)), "{bad}");
+        }
     }
 
     #[test]
