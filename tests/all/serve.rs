@@ -683,3 +683,18 @@ fn detached_runs_and_servers_close_inherited_descriptors() {
         );
     }
 }
+
+/// A server outlives the directory it was started from: it answers for
+/// repositories after that directory is deleted (it used to find none).
+#[test]
+fn a_server_started_from_a_deleted_directory_still_finds_repositories() {
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, true);
+    let home = Home::new();
+    let start_dir = fixture.mkdir("short-lived");
+    let started = home.corral(&fixture, &start_dir, &["serve", "--start"], &[]);
+    assert!(started.status.success(), "{started:?}");
+    std::fs::remove_dir(&start_dir).unwrap();
+    let dir = repo(fixture.path(), "after", "main");
+    assert_eq!(home.fresh_fields(&fixture, &dir)["branch"], "main");
+}

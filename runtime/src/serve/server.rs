@@ -74,8 +74,11 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(io::Error) -> StartError 
 /// Blocking: it owns its executor.
 pub fn serve(config: Config) -> Result<(), StartError> {
     // A server lives for minutes: it must not hold its starter's pipes
-    // or locks open.
+    // or locks open, nor its starter's directory: a deleted one made
+    // every repository look absent to discovery, and a held one keeps its
+    // file system busy. Requests carry their own directory.
     detached::close_inherited_descriptors();
+    std::env::set_current_dir("/").map_err(io_error("cannot change to /"))?;
     let lock_path = config.dir.lock();
     let lock = rustix::fs::open(
         &lock_path,
