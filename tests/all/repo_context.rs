@@ -355,3 +355,68 @@ echo "root:$corral_result_git_status"
     assert!(line("B:").starts_with("branch=beta-branch "), "{text}");
     assert_eq!(line("root:"), "", "{text}");
 }
+
+/// What an unpacked archive could plant in a directory the shell enters,
+/// each naming a private repository's git directory: a `.git` file, the
+/// same through that repository's `worktrees/`, a `.git` symlink, and a
+/// `commondir` pointing out. None is granted: the bound task is skipped
+/// with `reason=refused`, and `corral result` says why.
+#[test]
+fn planted_git_directories_are_refused_not_granted() {
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, false);
+    let private = repo(fixture.path(), "private", "secret-branch");
+    git(&private, &["worktree", "add", "-q", "../linked"]);
+    let private_git = private.join(".git").canonicalize().unwrap();
+    let worktree_dir = private_git.join("worktrees/linked");
+
+    let planted = |name: &str, plant: &dyn Fn(&Path)| {
+        let dir = fixture.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        plant(&dir);
+        dir
+    };
+    let dirs = [
+        planted("git-file", &|dir| {
+            std::fs::write(
+                dir.join(".git"),
+                format!("gitdir: {}\n", private_git.display()),
+            )
+            .unwrap()
+        }),
+        planted("through-worktrees", &|dir| {
+            std::fs::write(
+                dir.join(".git"),
+                format!("gitdir: {}\n", worktree_dir.display()),
+            )
+            .unwrap()
+        }),
+        planted("git-symlink", &|dir| {
+            std::os::unix::fs::symlink(&private_git, dir.join(".git")).unwrap()
+        }),
+        planted("commondir-out", &|dir| {
+            git(dir, &["init", "-q"]);
+            std::fs::write(dir.join(".git/commondir"), private_git.to_str().unwrap()).unwrap();
+        }),
+    ];
+    for dir in &dirs {
+        let run = corral_in(&fixture, dir, &["run"]);
+        let text = events(&run);
+        let skipped = parse_lines(&text)
+            .into_iter()
+            .find(|line| line.name() == "async_task_git_status_skipped")
+            .unwrap_or_else(|| panic!("{}: {text}", dir.display()));
+        assert_eq!(skipped.field("reason"), "refused", "{text}");
+        assert!(skipped.field("message").contains("not granted"), "{text}");
+        assert!(!text.contains("secret-branch"), "{text}");
+        let result = corral_in(&fixture, dir, &["result", "git_status"]);
+        assert!(!result.status.success());
+        let said = String::from_utf8_lossy(&result.stderr);
+        assert!(said.contains("not granted"), "{said}");
+    }
+    // The real linked worktree still gets its common directory.
+    let linked = fixture.path().join("linked");
+    let run = corral_in(&fixture, &linked, &["run"]);
+    assert!(run.status.success(), "{}", events(&run));
+    assert_eq!(result_fields(&fixture, &linked), porcelain(&linked));
+}

@@ -59,10 +59,12 @@ pub fn result(manifest_path: &Path, args: &ResultArgs) -> Result<Exit, CliError>
     let read_error = |error| CliError::internal(format!("cannot read the result of {id}"), error);
     let (stored, repo) = if task.context.is_some() {
         let here = working_directory();
-        let Some(repo) = here.as_deref().and_then(Repo::containing) else {
-            let wanted = match here {
-                Some(here) => format!("{} is in no git repository", here.display()),
-                None => "the current directory cannot be read".to_string(),
+        let found = here.as_deref().map_or(Ok(None), Repo::containing);
+        let Ok(Some(repo)) = found else {
+            let wanted = match (here, found) {
+                (_, Err(refused)) => refused.to_string(),
+                (Some(here), _) => format!("{} is in no git repository", here.display()),
+                (None, _) => "the current directory cannot be read".to_string(),
             };
             return Err(CliError::TaskFailed(format!(
                 "{id} is bound to the shell's repository, and {wanted}"
@@ -189,7 +191,7 @@ fn stale(request: &ResultsRequest, wait: Option<Duration>) -> Result<Answer, Cli
     let state_dir = &manifest.runtime.state_path;
     let repo = task
         .context
-        .and_then(|_| Repo::containing(&request.cwd))
+        .and_then(|_| Repo::containing(&request.cwd).ok().flatten())
         .map(|repo| repo.work_tree);
     let stored = match &repo {
         Some(repo) => ResultStore::read_for_repo(state_dir, id, repo),

@@ -44,6 +44,7 @@ impl Event {
                     SkipCause::Running => "reason=running".to_string(),
                     SkipCause::NoRepo => "reason=no_repo".to_string(),
                     SkipCause::Unchanged => "reason=unchanged".to_string(),
+                    SkipCause::Refused(why) => format!("reason=refused message={}", quote(why)),
                 };
                 format!(
                     "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} {cause}"
@@ -164,6 +165,10 @@ impl Event {
                     SkipCause::Running => object["reason"] = "running".into(),
                     SkipCause::NoRepo => object["reason"] = "no_repo".into(),
                     SkipCause::Unchanged => object["reason"] = "unchanged".into(),
+                    SkipCause::Refused(why) => {
+                        object["reason"] = "refused".into();
+                        object["message"] = why.as_str().into();
+                    }
                 }
                 object
             }

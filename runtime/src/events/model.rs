@@ -56,6 +56,9 @@ pub enum SkipCause {
     /// The server answered with the task's last result: nothing the task
     /// can see changed since it was computed (`reuse = true`).
     Unchanged,
+    /// It runs for the shell's repository, whose git directory lies outside
+    /// the work tree where git's layout puts none: not granted (why).
+    Refused(String),
 }
 
 /// A done task's budgets and whether it kept them, for performance gates

@@ -23,6 +23,9 @@ pub enum Skip {
     Flag(String),
     /// It runs for the shell's repository, and there is none.
     NoRepo,
+    /// It runs for the shell's repository, whose git directory lies where
+    /// git's layout puts none (why, in words).
+    Refused(String),
 }
 
 /// A task id that the manifest does not have.
@@ -71,12 +74,15 @@ impl Plan {
         if !self.start.iter().any(|task| task.context.is_some()) {
             return self;
         }
-        let repo = dir.and_then(Repo::containing);
+        let found = dir.map_or(Ok(None), Repo::containing);
         for task in std::mem::take(&mut self.start) {
-            match (task.context, &repo) {
+            match (task.context, &found) {
                 (None, _) => self.start.push(task),
-                (Some(Context::Repo), Some(repo)) => self.start.push(bind(task, repo)),
-                (Some(Context::Repo), None) => self.skip.push((task, Skip::NoRepo)),
+                (Some(Context::Repo), Ok(Some(repo))) => self.start.push(bind(task, repo)),
+                (Some(Context::Repo), Ok(None)) => self.skip.push((task, Skip::NoRepo)),
+                (Some(Context::Repo), Err(refused)) => {
+                    self.skip.push((task, Skip::Refused(refused.0.clone())))
+                }
             }
         }
         self

@@ -20,11 +20,22 @@ pub struct Repo {
     pub outside: Vec<PathBuf>,
 }
 
+/// Why a repository's git directory is not granted: it lies outside the
+/// work tree in a place git's own layout does not put it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 impl Repo {
     /// The repository whose work tree contains `dir`, if any. Bare
     /// repositories and paths no grant can name (not UTF-8, or with a
     /// newline, which would break the one-line result files) do not count.
-    pub fn containing(dir: &Path) -> Option<Repo> {
+    ///
+    /// A git directory outside the work tree is granted only where git
+    /// itself puts one (see [`outside_git_dir`]); anything else is refused,
+    /// so a `.git` file or symlink unpacked from an archive cannot have
+    /// another repository granted.
+    pub fn containing(dir: &Path) -> Result<Option<Repo>, Refused> {
         let options = gix_discover::upwards::Options {
             dot_git_only: true,
             current_dir: Some(dir),
@@ -34,14 +45,14 @@ impl Repo {
             Ok(found) => found,
             Err(error) => {
                 tracing::debug!(dir = %dir.display(), %error, "no repository");
-                return None;
+                return Ok(None);
             }
         };
         // Another user's repository is refused, as git's safe.directory
         // check refuses it: its owner chooses what it points the task at.
         if trust != gix_sec::Trust::Full {
             tracing::debug!(dir = %dir.display(), "repository not owned by this user");
-            return None;
+            return Ok(None);
         }
         let (work_tree, git_dir) = match found {
             Found::WorkTree(work_tree) => {
@@ -49,36 +60,87 @@ impl Repo {
                 (work_tree, git_dir)
             }
             Found::LinkedWorkTree { work_dir, git_dir } => (work_dir, git_dir),
-            Found::Repository(_) => return None,
+            Found::Repository(_) => return Ok(None),
         };
-        let work_tree = std::path::absolute(&work_tree).ok()?;
+        let Ok(work_tree) = std::path::absolute(&work_tree) else {
+            return Ok(None);
+        };
         if work_tree.to_str().is_none_or(|path| path.contains('\n')) {
-            return None;
+            return Ok(None);
         }
-        // A linked worktree's objects, refs and config live in the common
-        // directory its `commondir` file names; it is believed only where
-        // git puts linked worktrees' directories, `<common>/worktrees/<name>`,
-        // so a repository cannot name any directory to be granted.
-        let git_dir = git_dir.canonicalize().ok()?;
-        let common = match gix_discover::path::from_plain_file(&git_dir.join("commondir")) {
-            Some(Ok(relative)) => {
-                let common = git_dir.join(relative).canonicalize().ok()?;
-                let expected = git_dir.parent()?;
-                if expected.file_name()? != "worktrees" || expected.parent()? != common {
-                    tracing::debug!(git_dir = %git_dir.display(), "commondir outside the worktrees layout");
-                    return None;
-                }
-                common
-            }
-            _ => git_dir,
+        let (Ok(physical_top), Ok(git_dir)) = (work_tree.canonicalize(), git_dir.canonicalize())
+        else {
+            return Ok(None);
         };
-        let physical_top = work_tree.canonicalize().ok()?;
         let mut outside = Vec::new();
-        if !common.starts_with(&physical_top) {
-            common.to_str()?;
-            outside.push(common);
+        // A `commondir` is checked wherever the git directory is: it alone
+        // decides where objects and refs are read from.
+        if !git_dir.starts_with(&physical_top) || git_dir.join("commondir").exists() {
+            let granted = outside_git_dir(&work_tree, &physical_top, &git_dir)?;
+            if granted.to_str().is_none() {
+                return Ok(None);
+            }
+            if !granted.starts_with(&physical_top) {
+                outside.push(granted);
+            }
         }
-        Some(Repo { work_tree, outside })
+        Ok(Some(Repo { work_tree, outside }))
+    }
+}
+
+/// The directory to grant for a git directory outside the work tree, if
+/// git's own layout puts it there:
+///
+/// - a linked worktree's `<common>/worktrees/<name>`, whose `commondir`
+///   names `<common>` and whose `gitdir` file names this work tree's
+///   `.git` file (as `git worktree add` writes them): `<common>` is granted;
+/// - a submodule's `<super>/.git/modules/<name>`, where `<super>` is a
+///   directory above this work tree: that directory is granted.
+///
+/// A `.git` symlink out of the work tree is neither.
+fn outside_git_dir(work_tree: &Path, top: &Path, git_dir: &Path) -> Result<PathBuf, Refused> {
+    let dot_git = work_tree.join(gix_discover::DOT_GIT_DIR);
+    let refused = |why: &str| {
+        Refused(format!(
+            "{} names {}, {why}: not granted",
+            dot_git.display(),
+            git_dir.display()
+        ))
+    };
+    if std::fs::symlink_metadata(&dot_git).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return Err(refused("a symlink out of the work tree"));
+    }
+    if let Some(Ok(relative)) = gix_discover::path::from_plain_file(&git_dir.join("commondir")) {
+        let common = git_dir
+            .join(relative)
+            .canonicalize()
+            .map_err(|_| refused("whose commondir does not exist"))?;
+        let in_worktrees = git_dir.parent().is_some_and(|parent| {
+            parent.file_name() == Some("worktrees".as_ref()) && parent.parent() == Some(&common)
+        });
+        if !in_worktrees {
+            return Err(refused("whose commondir is outside git's worktrees layout"));
+        }
+        let back = gix_discover::path::from_plain_file(&git_dir.join("gitdir"))
+            .and_then(Result::ok)
+            .and_then(|named| git_dir.join(named).canonicalize().ok());
+        if back.as_deref() != dot_git.canonicalize().ok().as_deref() {
+            return Err(refused("a linked worktree of another work tree"));
+        }
+        return Ok(common);
+    }
+    let superproject = git_dir.ancestors().find_map(|dir| {
+        let dot_git = dir.parent()?;
+        (dir.file_name() == Some("modules".as_ref())
+            && dot_git.file_name() == Some(".git".as_ref()))
+        .then(|| dot_git.parent())
+        .flatten()
+    });
+    match superproject {
+        Some(superproject) if top.starts_with(superproject) => Ok(git_dir.to_path_buf()),
+        _ => Err(refused(
+            "neither a linked worktree's nor a submodule's git directory",
+        )),
     }
 }
 
@@ -126,10 +188,12 @@ mod tests {
         let top = root.path().join("repo");
         std::fs::create_dir_all(top.join("a/b")).unwrap();
         git(&top, &["init", "-q"]);
-        let repo = Repo::containing(&top.join("a/b")).expect("inside a repository");
+        let repo = Repo::containing(&top.join("a/b"))
+            .unwrap()
+            .expect("inside a repository");
         assert_eq!(repo.work_tree, top);
         assert!(repo.outside.is_empty(), "{repo:?}");
-        assert_eq!(Repo::containing(root.path()), None);
+        assert_eq!(Repo::containing(root.path()), Ok(None));
     }
 
     #[test]
@@ -154,7 +218,9 @@ mod tests {
         );
         git(&main, &["worktree", "add", "-q", "../linked"]);
         let linked = root.path().join("linked");
-        let repo = Repo::containing(&linked).expect("a linked worktree");
+        let repo = Repo::containing(&linked)
+            .unwrap()
+            .expect("a linked worktree");
         assert_eq!(repo.work_tree, linked);
         assert_eq!(repo.outside, [main.join(".git").canonicalize().unwrap()]);
     }
@@ -175,6 +241,101 @@ mod tests {
             other.join(".git").to_str().unwrap(),
         )
         .unwrap();
-        assert_eq!(Repo::containing(&evil), None);
+        assert!(Repo::containing(&evil).is_err());
+    }
+
+    /// A repository with one commit, to clone and link from.
+    fn committed(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        git(dir, &["init", "-q"]);
+        git(
+            dir,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "c",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_submodule_is_granted_its_directory_under_the_superproject() {
+        let root = tempfile::tempdir().unwrap();
+        let lib = root.path().join("lib");
+        committed(&lib);
+        let top = root.path().join("top");
+        committed(&top);
+        git(
+            &top,
+            &[
+                "-c",
+                "protocol.file.allow=always",
+                "submodule",
+                "add",
+                "-q",
+                lib.to_str().unwrap(),
+                "sub",
+            ],
+        );
+        let repo = Repo::containing(&top.join("sub"))
+            .unwrap()
+            .expect("a submodule");
+        assert_eq!(repo.work_tree, top.join("sub"));
+        assert_eq!(
+            repo.outside,
+            [top.join(".git/modules/sub").canonicalize().unwrap()]
+        );
+    }
+
+    /// What an unpacked archive could hold: a `.git` file, a `.git` file
+    /// through another repository's `worktrees/`, and a `.git` symlink, each
+    /// naming a private repository's git directory.
+    #[test]
+    fn git_directories_named_from_outside_gits_layout_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let private = root.path().join("private");
+        committed(&private);
+        git(&private, &["worktree", "add", "-q", "../real-linked"]);
+        let private_git = private.join(".git").canonicalize().unwrap();
+        let linked_dir = std::fs::read_dir(private.join(".git/worktrees"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+
+        let plain = root.path().join("unpacked-file");
+        std::fs::create_dir(&plain).unwrap();
+        std::fs::write(
+            plain.join(".git"),
+            format!("gitdir: {}\n", private_git.display()),
+        )
+        .unwrap();
+        let through = root.path().join("unpacked-worktree");
+        std::fs::create_dir(&through).unwrap();
+        std::fs::write(
+            through.join(".git"),
+            format!("gitdir: {}\n", linked_dir.display()),
+        )
+        .unwrap();
+        let link = root.path().join("unpacked-symlink");
+        std::fs::create_dir(&link).unwrap();
+        std::os::unix::fs::symlink(&private_git, link.join(".git")).unwrap();
+
+        for dir in [&plain, &through, &link] {
+            let refused = Repo::containing(dir).expect_err(&dir.display().to_string());
+            assert!(refused.0.contains("not granted"), "{refused}");
+        }
+        // The real linked worktree is still granted its common directory.
+        let real = Repo::containing(&root.path().join("real-linked"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(real.outside, [private_git]);
     }
 }

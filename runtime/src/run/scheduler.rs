@@ -129,6 +129,7 @@ impl Scheduler {
                 cause: match skip {
                     Skip::Flag(flag) => SkipCause::Flag(flag.clone()),
                     Skip::NoRepo => SkipCause::NoRepo,
+                    Skip::Refused(why) => SkipCause::Refused(why.clone()),
                 },
             });
         }

@@ -407,6 +407,7 @@ fn skipped((task, skip): &(Task, Skip)) -> TaskAnswer {
     let reason = match skip {
         Skip::Flag(flag) => format!("flag {flag} is off"),
         Skip::NoRepo => "no_repo: the directory is in no git repository".to_string(),
+        Skip::Refused(why) => format!("refused: {why}"),
     };
     TaskAnswer {
         id: task.id.to_string(),
