@@ -298,3 +298,36 @@ fn a_component_built_against_0_1_0_runs_unchanged() {
     let needle = b"corral:task/host@0.1.0";
     assert!(wasm.windows(needle.len()).any(|w| w == needle));
 }
+
+#[test]
+fn a_list_dir_walk_counts_what_find_and_a_std_walk_count() {
+    let fixture = Fixture::new();
+    let dir = registry_crate();
+    let ours = probe(&fixture, &dir, &["walk", "/d"], "");
+    fixture.manifest(&crate::support::probe_task(
+        "files",
+        &["walk", "/d"],
+        &grant(&dir, "/d", "ro"),
+    ));
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let std_walk = fixture.corral(&["result", "files"]).stdout;
+    assert_eq!(ours, std_walk);
+    let count = |kind: &str| {
+        tool("find", &[".", "-mindepth", "1", "-type", kind], &dir)
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        ours.trim(),
+        format!(
+            "files={} dirs={} bytes={}",
+            count("f"),
+            count("d"),
+            tool("find", &[".", "-type", "f", "-printf", "%s\n"], &dir)
+                .lines()
+                .map(|size| size.parse::<u64>().unwrap())
+                .sum::<u64>()
+        )
+    );
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use corral_test_artifacts::{CORRAL_PROBE, GIT_STATUS, INTEGRITY_SCAN};
+use corral_test_artifacts::{CORRAL_FILES_PROBE, GIT_STATUS, INTEGRITY_SCAN};
 
 use super::{Bench, Row, Target, spawn, time};
 
@@ -99,21 +99,21 @@ pub fn integrity_scan(bench: &Bench, tree: &Path) -> Row {
     )
 }
 
-/// W2: listing and stat-ing every file of the tree inside a guest against
-/// native `find`.
+/// W2: listing and stat-ing every file of the tree inside a guest, one
+/// `corral:task/files.list-dir` per directory, against native `find`.
 pub fn walk(bench: &Bench, tree: &Path) -> Row {
     let manifest = one_task(
         bench,
         "w2",
-        CORRAL_PROBE,
+        CORRAL_FILES_PROBE,
         &["walk", "/tree"],
         &grant(tree, "/tree", "ro"),
     );
     Row::paired(
         "W2",
-        "walk (list and stat every file) of the tree in a guest / find",
-        "<= 3.0",
-        Target::AtMost(3.0),
+        "walk (list and stat every file) of the tree in a guest, list-dir / find",
+        "<= 1.5",
+        Target::AtMost(1.5),
         || {
             let mut native = Command::new("find");
             native.arg(tree).args(["-printf", "%s\n"]);

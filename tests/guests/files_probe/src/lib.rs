@@ -7,6 +7,8 @@
 //! - `list DIR`: the same line per entry
 //! - `digest ALG DIR NAME...`: `NAME HEX` (`digest-names`)
 //! - `digest-open ALG DIR NAME`: `NAME HEX` (`digest` of a file it opened)
+//! - `walk DIR`: `files=N dirs=M bytes=B` for the whole tree, one
+//!   `list-dir` per directory (the probe's `walk` does it through std)
 //!
 //! An error prints as `NAME error=CODE`; a failed call as the task's failure.
 
@@ -65,6 +67,7 @@ impl Guest for Component {
                     Err(code) => vec![format!("{name} error={}", code.name())],
                 }
             }
+            ["walk", dir] => vec![walk(open_dir(dir)?)?],
             _ => return Err(Failure::InvalidInput(format!("unknown call {args:?}"))),
         };
         Ok(lines.join("\n"))
@@ -75,6 +78,33 @@ export!(Component);
 
 fn open_dir(dir: &str) -> Result<Descriptor, Failure> {
     files::open_dir(dir).ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))
+}
+
+/// Counts what is under `root`, listing each directory once and opening
+/// subdirectories without following symlinks.
+fn walk(root: Descriptor) -> Result<String, Failure> {
+    let (mut files, mut dirs, mut bytes) = (0_u64, 0_u64, 0_u64);
+    let mut pending = vec![root];
+    while let Some(dir) = pending.pop() {
+        for entry in files::list_dir(&dir).map_err(failed)? {
+            if entry.stat.type_ == files::DescriptorType::Directory {
+                dirs += 1;
+                let sub = dir
+                    .open_at(
+                        PathFlags::empty(),
+                        &entry.name,
+                        OpenFlags::DIRECTORY,
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(failed)?;
+                pending.push(sub);
+            } else {
+                files += 1;
+                bytes += entry.stat.size;
+            }
+        }
+    }
+    Ok(format!("files={files} dirs={dirs} bytes={bytes}"))
 }
 
 fn line(name: &str, stat: &FileStat) -> String {
