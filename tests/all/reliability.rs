@@ -483,3 +483,47 @@ fn smaller_findings() {
         .collect();
     assert_eq!(names, ["quick"]);
 }
+
+/// A lock file that is a symlink (to someone's file) is not corral's own:
+/// the task does not run unlocked, and the run exits 4 naming the path.
+#[test]
+fn a_symlinked_lock_refuses_its_task_and_exits_4() {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("locked", &["ok"], ""));
+    assert_eq!(fixture.corral(&["run"]).code, Some(0));
+    let lock = fixture.path().join(".corral/locks/locked.lock");
+    let victim = fixture.write("victim", "untouched");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    let skipped = run.segment("async_task_locked_skipped");
+    assert_eq!(skipped.field("reason"), "state");
+    assert!(
+        !run.has_segment("async_task_locked_start"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("locked.lock"), "{}", run.stderr);
+    assert!(run.stderr.contains("help: "), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+}
+
+/// A result file replaced by a symlink: the task fails, its result goes
+/// nowhere near the link's target, and the run exits 4 naming the path.
+#[test]
+fn a_symlinked_result_file_fails_its_task_and_exits_4() {
+    let fixture = Fixture::new();
+    fixture.manifest(&probe_task("stored", &["ok"], ""));
+    assert_eq!(fixture.corral(&["run"]).code, Some(0));
+    let result = fixture.path().join(".corral/results/stored");
+    let victim = fixture.write("victim", "untouched");
+    std::fs::remove_file(&result).unwrap();
+    std::os::unix::fs::symlink(&victim, &result).unwrap();
+    let run = fixture.corral(&["run"]);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    run.assert_failed("stored", "error");
+    assert!(run.stderr.contains("results/stored"), "{}", run.stderr);
+    assert!(run.stderr.contains("help: "), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+}

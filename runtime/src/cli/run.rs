@@ -228,8 +228,14 @@ fn run_plan(
         start_reruns(manifest, &outcome.reruns, args);
     }
     let summary = &outcome.summary;
+    for error in &outcome.state_errors {
+        eprintln!(
+            "corral: {error}\n  help: corral's state must be its own regular files: remove that path (corral recreates it) or give it back to this user"
+        );
+    }
     Ok(match signal {
         Some(exit) => exit,
+        None if !outcome.state_errors.is_empty() => Exit::Internal,
         None if outcome.integrity_failures > 0 => Exit::Refused,
         None if summary.fail + summary.timeout > 0 => Exit::TaskFailed,
         None => Exit::Success,

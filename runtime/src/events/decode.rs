@@ -265,6 +265,7 @@ impl Fields {
             Some("no_repo") => Ok(SkipCause::NoRepo),
             Some("unchanged") => Ok(SkipCause::Unchanged),
             Some("refused") => Ok(SkipCause::Refused(self.optional_text("message"))),
+            Some("state") => Ok(SkipCause::State(self.optional_text("message"))),
             Some("flag") | None => Ok(SkipCause::Flag(self.optional_text("flag"))),
             Some(_) => Err(DecodeError("reason= is not valid".into())),
         }

@@ -45,6 +45,7 @@ impl Event {
                     SkipCause::NoRepo => "reason=no_repo".to_string(),
                     SkipCause::Unchanged => "reason=unchanged".to_string(),
                     SkipCause::Refused(why) => format!("reason=refused message={}", quote(why)),
+                    SkipCause::State(why) => format!("reason=state message={}", quote(why)),
                 };
                 format!(
                     "SEGMENT name=async_task_{label}_skipped ms=0.00 {tail} task={label} {cause}"
@@ -167,6 +168,10 @@ impl Event {
                     SkipCause::Unchanged => object["reason"] = "unchanged".into(),
                     SkipCause::Refused(why) => {
                         object["reason"] = "refused".into();
+                        object["message"] = why.as_str().into();
+                    }
+                    SkipCause::State(why) => {
+                        object["reason"] = "state".into();
                         object["message"] = why.as_str().into();
                     }
                 }

@@ -59,6 +59,9 @@ pub enum SkipCause {
     /// It runs for the shell's repository, whose git directory lies outside
     /// the work tree where git's layout puts none: not granted (why).
     Refused(String),
+    /// corral's own state for it (its lock) cannot be used: the path and
+    /// the error. The run exits 4.
+    State(String),
 }
 
 /// A done task's budgets and whether it kept them, for performance gates

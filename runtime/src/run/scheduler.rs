@@ -49,6 +49,8 @@ pub struct Scheduler {
     /// Milliseconds since `started` at the last sign of life of any task.
     last_progress_ms: AtomicU64,
     started: Instant,
+    /// What failed on corral's own state (locks, results): exit 4.
+    state_errors: std::sync::Mutex<Vec<String>>,
 }
 
 /// What a run reports besides its summary line.
@@ -61,6 +63,9 @@ pub struct RunOutcome {
     /// Repository-bound tasks another run asked to see rerun while this
     /// run held them (see `task_lock`): the caller starts one more run.
     pub reruns: Vec<String>,
+    /// Failures of corral's own state (a lock or result file it cannot
+    /// use), each naming the path: the run exits 4.
+    pub state_errors: Vec<String>,
 }
 
 /// How one started task ended.
@@ -110,6 +115,7 @@ impl Scheduler {
             components: Components::default(),
             last_progress_ms: AtomicU64::new(0),
             started: Instant::now(),
+            state_errors: std::sync::Mutex::default(),
         })
     }
 
@@ -244,17 +250,25 @@ impl Scheduler {
         {
             tracing::error!(%error, "cannot make the stored results durable");
         }
+        let state_errors = std::mem::take(
+            &mut *this
+                .state_errors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         RunOutcome {
             summary,
             integrity_failures,
             tasks: records,
             reruns,
+            state_errors,
         }
     }
 
     /// The task's cross-process lock (see `task_lock`), `Some(None)` where
     /// none is needed; `None` after emitting `_skipped reason=running` when
-    /// another process is running the task.
+    /// another process is running the task, or `reason=state` when the
+    /// lock file cannot be used.
     fn lock(&self, task: &Task) -> Option<Option<TaskLock>> {
         if self.settings.mode != Mode::On {
             return Some(None);
@@ -274,10 +288,15 @@ impl Scheduler {
                 None
             }
             Err(error) => {
-                // Without the lock the task still runs: results are
-                // replaced atomically, so the worst case is duplicate work.
-                tracing::warn!(task = %task.id, %error, "cannot take the task's lock");
-                Some(None)
+                // A lock that is a symlink, another's or unreadable is not
+                // corral's own: the task does not run unlocked.
+                let message = format!("cannot take the lock of {}: {error}", task.id);
+                self.events.emit(Event::TaskSkipped {
+                    label: task.label.to_string(),
+                    cause: SkipCause::State(message.clone()),
+                });
+                self.state_error(message);
+                None
             }
         }
     }
@@ -519,10 +538,16 @@ impl Scheduler {
             .and_then(|written| written)
             .map(|()| (fuel_consumed, result))
             .map_err(|error| {
-                Failure::new(
-                    FailReason::Error,
-                    format!("cannot store the result of {}: {error}", task.id),
-                )
+                let message = format!("cannot store the result of {}: {error}", task.id);
+                self.state_error(message.clone());
+                Failure::new(FailReason::Error, message)
             })
+    }
+
+    fn state_error(&self, message: String) {
+        self.state_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message);
     }
 }
