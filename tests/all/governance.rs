@@ -190,3 +190,58 @@ fn audit_flags_foreign_imports_and_filesystem_without_grants() {
         audit.stdout
     );
 }
+
+/// `[[task.file]]` grants are judged where they really lead: a symlink's
+/// target is shown, and `/proc`, another user's file and a file over the
+/// snapshot bound are findings (`/proc/self/environ` used to pass with
+/// `findings: 0`).
+#[test]
+fn audit_resolves_file_grants_and_flags_what_they_lead_to() {
+    let fixture = Fixture::new();
+    let real = fixture.write("real.rc", "x");
+    let link = fixture.path().join("link.rc");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let big = fixture.write("big.rc", vec![b'#'; 2 << 20]);
+    let foreign = fixture.write("foreign.rc", "x");
+    let running_as_root = rustix::process::geteuid().is_root();
+    if running_as_root {
+        std::os::unix::fs::chown(&foreign, Some(4242), Some(4242)).unwrap();
+    }
+    let file = |host: &std::path::Path, guest: &str| {
+        format!("[[task.file]]\nhost = {host:?}\nguest = {guest:?}\n")
+    };
+    fixture.manifest(&probe_task(
+        "reader",
+        &["ok"],
+        &[
+            file(&link, "/home/.zshrc"),
+            file(std::path::Path::new("/proc/self/environ"), "/home/.env"),
+            file(&big, "/home/.big"),
+            file(&foreign, "/home/.foreign"),
+        ]
+        .concat(),
+    ));
+    let text = fixture.corral(&["audit"]);
+    assert_eq!(text.code, Some(0), "{}", text.stderr);
+    let shown = format!(
+        "file ro /home/.zshrc <- {} (really {})",
+        link.display(),
+        real.canonicalize().unwrap().display()
+    );
+    assert!(text.stdout.contains(&shown), "{}", text.stdout);
+    let json = fixture.corral(&["audit", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"system-tree"), "{rules:?}");
+    assert!(rules.contains(&"oversized-file"), "{rules:?}");
+    assert_eq!(
+        rules.contains(&"foreign-owner"),
+        running_as_root,
+        "{rules:?}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -9,10 +10,31 @@ use serde::Serialize;
 use crate::escape::escape;
 use crate::manifest::{Access, Manifest, Task};
 use crate::review::rebaseline::REBASELINE_ARG;
-use crate::sandbox::Runtime;
+use crate::sandbox::{MAX_FILE_BYTES, Runtime};
 
 /// Trees that expose the kernel, processes and devices rather than files.
 const SYSTEM_TREES: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+/// Where a granted path really leads (`..` and symbolic links resolved, as
+/// the sandbox will open it), and how to show it: `PATH (really REAL)`
+/// when that is elsewhere.
+fn resolved(path: &Path) -> (PathBuf, String) {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let shown = if real == path {
+        path.display().to_string()
+    } else {
+        format!("{} (really {})", path.display(), real.display())
+    };
+    (real, shown)
+}
+
+/// The system tree `real` is inside, if any.
+fn system_tree(real: &Path) -> Option<&'static str> {
+    SYSTEM_TREES
+        .iter()
+        .copied()
+        .find(|root| real.starts_with(root))
+}
 
 /// The audit of one manifest.
 #[derive(Debug, Serialize)]
@@ -65,13 +87,17 @@ pub struct GrantAudit {
     pub mode: &'static str,
 }
 
-/// Something a reviewer should look at.
 #[derive(Debug, Serialize)]
 pub struct FileAudit {
     pub guest: String,
     pub host: PathBuf,
+    /// Where `host` really leads (symbolic links and `..` resolved), when
+    /// that is elsewhere: what the task is given a copy of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real: Option<PathBuf>,
 }
 
+/// Something a reviewer should look at.
 #[derive(Debug, Serialize)]
 pub struct Finding {
     pub task: String,
@@ -113,9 +139,13 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             files: task
                 .files
                 .iter()
-                .map(|file| FileAudit {
-                    guest: file.guest.clone(),
-                    host: file.host_path.clone(),
+                .map(|file| {
+                    let real = std::fs::canonicalize(&file.host_path).ok();
+                    FileAudit {
+                        guest: file.guest.clone(),
+                        host: file.host_path.clone(),
+                        real: real.filter(|real| *real != file.host_path),
+                    }
                 })
                 .collect(),
             component: task.component_path.display().to_string(),
@@ -166,13 +196,41 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             );
         }
         for file in &task.files {
-            if !file.host_path.is_file() {
+            let (real, shown) = resolved(&file.host_path);
+            if let Some(root) = system_tree(&real) {
+                finding(
+                    "system-tree",
+                    format!(
+                        "{} grants file {shown}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
+                        file.guest,
+                    ),
+                );
+                continue;
+            }
+            let Ok(metadata) = std::fs::metadata(&real) else {
                 finding(
                     "missing-grant",
+                    format!("{} grants file {shown}, which does not exist", file.guest),
+                );
+                continue;
+            };
+            if metadata.uid() != rustix::process::geteuid().as_raw() {
+                finding(
+                    "foreign-owner",
                     format!(
-                        "{} grants file {}, which does not exist",
+                        "{} grants file {shown}, owned by uid {}: another user decides what the task reads",
                         file.guest,
-                        file.host_path.display()
+                        metadata.uid()
+                    ),
+                );
+            }
+            if metadata.len() > MAX_FILE_BYTES {
+                finding(
+                    "oversized-file",
+                    format!(
+                        "{} grants file {shown} of {} bytes, over the {MAX_FILE_BYTES}-byte bound on granted files: every run of the task fails",
+                        file.guest,
+                        metadata.len()
                     ),
                 );
             }
@@ -188,15 +246,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     ),
                 );
             }
-            // Judge where the grant really leads: `..` and symbolic links
-            // resolved, as the sandbox will open it.
-            let real =
-                std::fs::canonicalize(&dir.host_path).unwrap_or_else(|_| dir.host_path.clone());
-            let shown = if real == dir.host_path {
-                dir.host_path.display().to_string()
-            } else {
-                format!("{} (really {})", dir.host_path.display(), real.display())
-            };
+            let (real, shown) = resolved(&dir.host_path);
             if dir.mode == Access::Rw {
                 let broad = real == Path::new("/")
                     || home.as_ref().is_some_and(|home| home.starts_with(&real));
@@ -210,7 +260,7 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                     );
                 }
             }
-            if let Some(root) = SYSTEM_TREES.iter().find(|root| real.starts_with(root)) {
+            if let Some(root) = system_tree(&real) {
                 finding(
                     "system-tree",
                     format!(
@@ -335,9 +385,12 @@ impl Audit {
                 );
             }
             for file in &task.files {
+                let really = file.real.as_ref().map_or_else(String::new, |real| {
+                    format!(" (really {})", escape(&real.display().to_string()))
+                });
                 let _ = writeln!(
                     out,
-                    "  file ro {} <- {}",
+                    "  file ro {} <- {}{really}",
                     escape(&file.guest),
                     escape(&file.host.display().to_string())
                 );

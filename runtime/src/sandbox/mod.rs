@@ -21,4 +21,5 @@ mod snapshot;
 pub mod warm;
 
 pub use engine::{Compiling, Runtime};
+pub use snapshot::MAX_FILE_BYTES;
 pub use warm::Linked;
