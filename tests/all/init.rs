@@ -357,3 +357,45 @@ fn walk_files(dir: &Path) -> usize {
             .sum()
     })
 }
+
+/// A start-up file that links elsewhere is watched with its target shown;
+/// one that leads into /proc, or is larger than a granted file may be, is
+/// left out with the reason, so no scan fails on it (a 2 MiB `.zshenv` used
+/// to be granted and fail every scan; `.profile -> /proc/self/environ` was
+/// granted and shown only as `watched: .../.profile`).
+#[test]
+fn init_shows_link_targets_and_leaves_out_system_trees_and_huge_files() {
+    let home = FreshHome::new();
+    let dotfiles = home.fixture.write("dotfiles/bashrc", "alias ll='ls -l'\n");
+    let bashrc = home.dir("home/.bashrc");
+    std::fs::remove_file(&bashrc).unwrap();
+    std::os::unix::fs::symlink(&dotfiles, &bashrc).unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", home.dir("home/.profile")).unwrap();
+    home.fixture.write("home/.zshenv", vec![b'#'; 2 << 20]);
+    let init = home.init();
+    let real = dotfiles.canonicalize().unwrap();
+    assert!(
+        init.stdout.contains(&format!(
+            "watched: {} -> {}\n",
+            bashrc.display(),
+            real.display()
+        )),
+        "{}",
+        init.stdout
+    );
+    for left_out in [".profile", ".zshenv"] {
+        let line = init
+            .stdout
+            .lines()
+            .find(|line| line.contains(&format!("/{left_out}")))
+            .unwrap_or_else(|| panic!("{left_out}: {}", init.stdout));
+        assert!(line.starts_with("not watched: "), "{line}");
+    }
+    let manifest = std::fs::read_to_string(home.manifest()).unwrap();
+    assert!(!manifest.contains(".profile"), "{manifest}");
+    assert!(!manifest.contains(".zshenv"), "{manifest}");
+    // The watched ones scan clean: nothing fails on a bound.
+    let run = home.corral(&["run", "--only", "integrity_scan"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
+}

@@ -48,7 +48,7 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
         dirs: &dirs,
         components: &installed,
         completion_dirs: &completion_dirs,
-        startup_files: &startup_files,
+        startup_files: &startup_files.watched,
         zsh: zsh.as_ref(),
         themes: &themes,
     });
@@ -76,10 +76,20 @@ pub fn init(force: bool) -> Result<Exit, CliError> {
             escape(&dir.path.display().to_string())
         ));
     }
-    for file in &startup_files {
+    for file in &startup_files.watched {
+        let target = file.target.as_ref().map_or_else(String::new, |target| {
+            format!(" -> {}", escape(&target.display().to_string()))
+        });
         out.push_str(&format!(
-            "watched: {}\n",
+            "watched: {}{target}\n",
             escape(&file.path.display().to_string())
+        ));
+    }
+    for (path, why) in &startup_files.skipped {
+        out.push_str(&format!(
+            "not watched: {} ({})\n",
+            escape(&path.display().to_string()),
+            escape(why)
         ));
     }
     out.push_str(&format!(

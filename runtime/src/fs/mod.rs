@@ -8,7 +8,9 @@
 //! - `named`: a path the user named (a manifest, `--events`): a regular
 //!   file, or a FIFO or device only where asked for, opened within a time
 //!   limit and read within a size limit.
+//! - `system_tree`: `/proc`, `/sys`, `/dev`, never granted.
 
 pub mod durable;
 pub mod named;
 pub mod private_dir;
+pub mod system_tree;

@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::escape::escape;
+use crate::fs::system_tree::system_tree;
 use crate::manifest::{Access, Manifest, Task};
 use crate::review::rebaseline::REBASELINE_ARG;
 use crate::sandbox::{MAX_FILE_BYTES, Runtime};
-
-/// Trees that expose the kernel, processes and devices rather than files.
-const SYSTEM_TREES: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 /// Where a granted path really leads (`..` and symbolic links resolved, as
 /// the sandbox will open it), and how to show it: `PATH (really REAL)`
@@ -26,14 +24,6 @@ fn resolved(path: &Path) -> (PathBuf, String) {
         format!("{} (really {})", path.display(), real.display())
     };
     (real, shown)
-}
-
-/// The system tree `real` is inside, if any.
-fn system_tree(real: &Path) -> Option<&'static str> {
-    SYSTEM_TREES
-        .iter()
-        .copied()
-        .find(|root| real.starts_with(root))
 }
 
 /// The audit of one manifest.

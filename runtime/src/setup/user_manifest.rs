@@ -265,9 +265,11 @@ mod tests {
         let startup_files = [
             StartupFile {
                 path: PathBuf::from("/h/.ssh/authorized_keys"),
+                target: None,
             },
             StartupFile {
                 path: PathBuf::from("/h/.zshrc"),
+                target: None,
             },
         ];
         let text = render_manifest(&Machine {
