@@ -414,9 +414,16 @@ fn planted_git_directories_are_refused_not_granted() {
         let said = String::from_utf8_lossy(&result.stderr);
         assert!(said.contains("not granted"), "{said}");
     }
-    // The real linked worktree still gets its common directory.
+    // The real linked worktree still gets its common directory, and the
+    // run's events name both implicit grants.
     let linked = fixture.path().join("linked");
     let run = corral_in(&fixture, &linked, &["run"]);
     assert!(run.status.success(), "{}", events(&run));
+    let named = format!(
+        "granted ro for the repository: {} {}",
+        linked.display(),
+        private_git.display()
+    );
+    assert!(events(&run).contains(&named), "{}", events(&run));
     assert_eq!(result_fields(&fixture, &linked), porcelain(&linked));
 }

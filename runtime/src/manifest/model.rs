@@ -80,6 +80,10 @@ pub struct Task {
     /// The work tree this run is bound to: set by the plan for a
     /// `context = "repo"` task, `None` otherwise.
     pub repo: Option<PathBuf>,
+    /// What the plan granted a bound task beyond its manifest entry (its
+    /// work tree, and a git directory outside it): named in a log event
+    /// as the task starts.
+    pub implicit_grants: Vec<PathBuf>,
     /// The server may answer with the last result while nothing the task
     /// can see has changed (`reuse = true`).
     pub reuse: bool,

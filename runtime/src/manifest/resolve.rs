@@ -345,6 +345,7 @@ impl Resolver<'_> {
             class: table.class.and_then(|class| Name::parse(class.get_ref())),
             context: table.context,
             repo: None,
+            implicit_grants: Vec::new(),
             reuse: table.reuse.unwrap_or(false),
             args: table.args,
             env: env.unwrap_or_default(),

@@ -104,6 +104,7 @@ fn bind(mut task: Task, repo: &Repo) -> Task {
         .chain(repo.outside.iter().map(PathBuf::as_path))
         .map(grant)
         .collect();
+    task.implicit_grants = grants.iter().map(|grant| grant.host_path.clone()).collect();
     task.dirs.extend(grants);
     task.args
         .insert(0, repo.work_tree.to_string_lossy().into_owned());

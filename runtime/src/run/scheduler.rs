@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use crate::escape::escape;
-use crate::events::{BudgetCheck, Event, Events, FailReason, Failure, SkipCause, Summary};
+use crate::events::{
+    BudgetCheck, Event, Events, FailReason, Failure, LogLevel, SkipCause, Summary,
+};
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Access, Manifest, Task};
 use crate::mode::Mode;
@@ -174,6 +176,18 @@ impl Scheduler {
                     label: task.label.to_string(),
                     ms: start_ms,
                 });
+                if !task.implicit_grants.is_empty() {
+                    let grants: Vec<String> = task
+                        .implicit_grants
+                        .iter()
+                        .map(|path| path.display().to_string())
+                        .collect();
+                    this.events.emit(Event::Log {
+                        label: task.label.to_string(),
+                        level: LogLevel::Info,
+                        message: format!("granted ro for the repository: {}", grants.join(" ")),
+                    });
+                }
                 starts += 1;
                 let handle = running.spawn(Arc::clone(&this).run_task(task.clone(), started, lock));
                 in_flight.insert(handle.id(), task);
