@@ -425,5 +425,16 @@ fn planted_git_directories_are_refused_not_granted() {
         private_git.display()
     );
     assert!(events(&run).contains(&named), "{}", events(&run));
+    // So does what `corral result` reports.
+    let json = corral_in(&fixture, &linked, &["result", "git_status", "--json"]);
+    let answer: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        answer["grants"],
+        serde_json::json!([
+            linked.display().to_string(),
+            private_git.display().to_string()
+        ]),
+        "{answer}"
+    );
     assert_eq!(result_fields(&fixture, &linked), porcelain(&linked));
 }

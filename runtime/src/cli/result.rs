@@ -41,7 +41,8 @@ pub struct ResultArgs {
     #[arg(long, value_name = "MS", requires = "fresh")]
     wait_ms: Option<u64>,
     /// Print the answer as one JSON object: id, state (fresh, stale,
-    /// failed, skipped), repo, result, reason, reused.
+    /// failed, skipped), repo, result, reason, reused, and for a task bound
+    /// to the repository, grants.
     #[arg(long)]
     json: bool,
 }
@@ -72,13 +73,15 @@ pub fn result(manifest_path: &Path, args: &ResultArgs) -> Result<Exit, CliError>
         };
         let stored =
             ResultStore::read_for_repo(state_dir, id, &repo.work_tree).map_err(read_error)?;
-        (stored, Some(repo.work_tree))
+        (stored, Some(repo))
     } else {
         (
             ResultStore::read(state_dir, id, false).map_err(read_error)?,
             None,
         )
     };
+    let grants = repo.as_ref().map_or_else(Vec::new, Repo::grants);
+    let repo = repo.map(|repo| repo.work_tree);
     let failure = ResultStore::read_failure(state_dir, id, repo.as_deref()).map_err(read_error)?;
     let Some(stored) = stored else {
         let place = repo.map_or_else(String::new, |repo| format!(" for {}", repo.display()));
@@ -97,6 +100,7 @@ pub fn result(manifest_path: &Path, args: &ResultArgs) -> Result<Exit, CliError>
         result: Some(stored.result),
         reason: failure,
         reused: false,
+        grants,
     };
     if args.json {
         print_raw(&format!(
@@ -189,10 +193,11 @@ fn stale(request: &ResultsRequest, wait: Option<Duration>) -> Result<Answer, Cli
         return Err(UnknownTask(id.clone()).into());
     };
     let state_dir = &manifest.runtime.state_path;
-    let repo = task
+    let found = task
         .context
-        .and_then(|_| Repo::containing(&request.cwd).ok().flatten())
-        .map(|repo| repo.work_tree);
+        .and_then(|_| Repo::containing(&request.cwd).ok().flatten());
+    let grants = found.as_ref().map_or_else(Vec::new, Repo::grants);
+    let repo = found.map(|repo| repo.work_tree);
     let stored = match &repo {
         Some(repo) => ResultStore::read_for_repo(state_dir, id, repo),
         None => ResultStore::read(state_dir, id, false),
@@ -208,6 +213,7 @@ fn stale(request: &ResultsRequest, wait: Option<Duration>) -> Result<Answer, Cli
             result: stored.map(|stored| stored.result),
             reason: Some(format!("no fresh answer within {waited} ms")),
             reused: false,
+            grants,
         }],
     })
 }

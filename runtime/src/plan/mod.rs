@@ -3,7 +3,7 @@
 
 pub mod repo;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::manifest::{Access, Context, DirGrant, Manifest, Task};
 use repo::Repo;
@@ -100,12 +100,9 @@ fn bind(mut task: Task, repo: &Repo) -> Task {
             line: task.line,
         }
     };
-    let grants: Vec<DirGrant> = std::iter::once(repo.work_tree.as_path())
-        .chain(repo.outside.iter().map(PathBuf::as_path))
-        .map(grant)
-        .collect();
-    task.implicit_grants = grants.iter().map(|grant| grant.host_path.clone()).collect();
-    task.dirs.extend(grants);
+    task.implicit_grants = repo.grants();
+    task.dirs
+        .extend(task.implicit_grants.iter().map(|path| grant(path)));
     task.args
         .insert(0, repo.work_tree.to_string_lossy().into_owned());
     task.repo = Some(repo.work_tree.clone());

@@ -20,6 +20,17 @@ pub struct Repo {
     pub outside: Vec<PathBuf>,
 }
 
+impl Repo {
+    /// What a task bound to this repository is granted, read-only at its
+    /// own path: the work tree, then any git directory outside it.
+    pub fn grants(&self) -> Vec<PathBuf> {
+        std::iter::once(&self.work_tree)
+            .chain(&self.outside)
+            .cloned()
+            .collect()
+    }
+}
+
 /// Why a repository's git directory is not granted: it lies outside the
 /// work tree in a place git's own layout does not put it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -279,6 +279,7 @@ impl Answerer {
                     result: Some(result),
                     reason: None,
                     reused: true,
+                    grants: task.implicit_grants.clone(),
                 },
                 Pending::Running(ticket) => {
                     let answered = match receivers.next() {
@@ -300,6 +301,7 @@ impl Answerer {
                             result: Some(result),
                             reason: None,
                             reused: false,
+                            grants: task.implicit_grants.clone(),
                         },
                         Err(failure) => {
                             verdict = worse(
@@ -416,6 +418,7 @@ fn skipped((task, skip): &(Task, Skip)) -> TaskAnswer {
         result: None,
         reason: Some(reason),
         reused: false,
+        grants: Vec::new(),
     }
 }
 
@@ -433,6 +436,7 @@ fn last_known(state_dir: &Path, task: &Task, state: State, reason: Option<String
         result: stored.ok().flatten().map(|stored| stored.result),
         reason,
         reused: false,
+        grants: task.implicit_grants.clone(),
     }
 }
 

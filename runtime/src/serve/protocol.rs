@@ -188,6 +188,10 @@ pub struct TaskAnswer {
     /// task can see has changed.
     #[serde(default)]
     pub reused: bool,
+    /// What a bound task was granted for its repository (its work tree and
+    /// any git directory outside it), read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<PathBuf>,
 }
 
 /// How current an answered result is.
@@ -388,6 +392,7 @@ mod tests {
                 state: State::Fresh,
                 repo: None,
                 result: Some("a\tb\nc\\d\u{1b}[31m".into()),
+                grants: Vec::new(),
                 reason: None,
                 reused: true,
             }],
