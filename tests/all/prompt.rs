@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::git::{git, git_status_manifest};
 use crate::support::{Fixture, artifacts};
-use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
+use crate::terminal::{Tmux, available, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -95,6 +95,35 @@ fn cd(dir: &Path) -> String {
     format!("cd {}", shell_quote(&dir.display().to_string()))
 }
 
+/// Waits until the newest prompt starts with `want`.
+fn shows(tmux: &Tmux, want: &str) {
+    tmux.wait_for(LIMIT, want, |screen| {
+        newest_prompt(screen).starts_with(want)
+    });
+}
+
+/// `cd A`, `cd B`, `cd A` each show that repository's fresh status, and
+/// after `touch x` the new count shows within a second, with no keypress
+/// (`tmux` runs a shell from `shell`, in repository A's parent).
+fn follows_and_redraws(tmux: &Tmux, alpha: &Path, beta: &Path) {
+    for (dir, branch) in [
+        (alpha, "alpha-branch"),
+        (beta, "beta-branch"),
+        (alpha, "alpha-branch"),
+    ] {
+        tmux.send(&[&cd(dir), "Enter"]);
+        shows(tmux, &format!("[branch={branch} untracked=0|fresh]"));
+    }
+    tmux.send(&["touch x", "Enter"]);
+    let seen = std::time::Instant::now();
+    shows(tmux, "[branch=alpha-branch untracked=1|fresh]");
+    assert!(
+        seen.elapsed() < Duration::from_secs(1),
+        "redrawn after {:?}",
+        seen.elapsed()
+    );
+}
+
 /// zsh: a late answer redraws the prompt with no keypress; `cd A`, `cd B`,
 /// `cd A` show each repository's status; the user's odd options do not
 /// matter; and, with the server up, no prompt forks.
@@ -114,28 +143,7 @@ fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
         "zsh",
         "setopt nounset ksharrays shwordsplit\ncorral_wait_ms=0",
     );
-    let shows = |want: &str| {
-        tmux.wait_for(LIMIT, want, |screen| {
-            newest_prompt(screen).starts_with(want)
-        })
-    };
-    for (dir, branch) in [
-        (&alpha, "alpha-branch"),
-        (&beta, "beta-branch"),
-        (&alpha, "alpha-branch"),
-    ] {
-        tmux.send(&[&cd(dir), "Enter"]);
-        shows(&format!("[branch={branch} untracked=0|fresh]"));
-    }
-    // A change shows within a second of the command, without a keypress.
-    tmux.send(&["touch x", "Enter"]);
-    let seen = std::time::Instant::now();
-    shows("[branch=alpha-branch untracked=1|fresh]");
-    assert!(
-        seen.elapsed() < Duration::from_secs(1),
-        "redrawn after {:?}",
-        seen.elapsed()
-    );
+    follows_and_redraws(&tmux, &alpha, &beta);
 
     // Steady state: ten prompts, no process started by the shell.
     let pid = tmux.pane_pid();
@@ -151,7 +159,7 @@ fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
         tmux.send(&["Enter"]);
         std::thread::sleep(Duration::from_millis(150));
     }
-    shows("[branch=alpha-branch untracked=1|fresh]");
+    shows(&tmux, "[branch=alpha-branch untracked=1|fresh]");
     let _ = Command::new("kill").arg(strace.id().to_string()).status();
     strace.wait().unwrap();
     let text = std::fs::read_to_string(&trace).unwrap();
@@ -179,27 +187,7 @@ fn fish_repaints_with_the_fresh_status() {
     let alpha = big_repo(fixture.path(), "alpha", "alpha-branch", 5000);
     let beta = big_repo(fixture.path(), "beta", "beta-branch", 200);
     let tmux = shell(&fixture, "fish", "");
-    let shows = |want: &str| {
-        tmux.wait_for(LIMIT, want, |screen| {
-            newest_prompt(screen).starts_with(want)
-        })
-    };
-    for (dir, branch) in [
-        (&alpha, "alpha-branch"),
-        (&beta, "beta-branch"),
-        (&alpha, "alpha-branch"),
-    ] {
-        tmux.send(&[&cd(dir), "Enter"]);
-        shows(&format!("[branch={branch} untracked=0|fresh]"));
-    }
-    tmux.send(&["touch x", "Enter"]);
-    let seen = std::time::Instant::now();
-    shows("[branch=alpha-branch untracked=1|fresh]");
-    assert!(
-        seen.elapsed() < Duration::from_secs(1),
-        "repainted after {:?}",
-        seen.elapsed()
-    );
+    follows_and_redraws(&tmux, &alpha, &beta);
 }
 
 /// bash: the status after a command shows by the next prompt, through one
@@ -455,13 +443,12 @@ fn fish_results_are_safe_to_print_and_raw_on_request() {
         shell_quote(&path.display().to_string()),
         shell_quote(&dir.display().to_string())
     );
-    let output = Command::new("fish")
-        .args(["--no-config", "-c", &script])
-        .env("HOME", fixture.path())
-        .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
-        .env("CORRAL_MODE", "off")
-        .output()
-        .unwrap();
+    let output = fish_script(
+        fixture.path(),
+        fixture.path(),
+        &script,
+        &[("CORRAL_MODE", "off")],
+    );
     let text = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}\n{output:?}");

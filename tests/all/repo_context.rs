@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::git::{git, git_status_manifest, porcelain, repo};
 use crate::support::{Fixture, parse_lines};
-use crate::terminal::{available, eventually, interactive_shell, shell_quote};
+use crate::terminal::{available, eventually, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -332,12 +332,7 @@ echo "root:$corral_result_git_status"
         alpha = shell_quote(&alpha.display().to_string()),
         beta = shell_quote(&beta.display().to_string()),
     );
-    let output = std::process::Command::new("fish")
-        .args(["--no-config", "-c", &script])
-        .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
-        .env("HOME", fixture.path())
-        .output()
-        .unwrap();
+    let output = fish_script(fixture.path(), fixture.path(), &script, &[]);
     let text = String::from_utf8_lossy(&output.stdout);
     let line = |prefix: &str| {
         text.lines()

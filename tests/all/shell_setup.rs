@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::{Fixture, artifacts};
-use crate::terminal::{Tmux, available, interactive_shell, shell_quote};
+use crate::terminal::{Tmux, available, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -265,18 +265,13 @@ fn fish_sets_the_alert_while_watched_files_changed() {
     assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
     let source = snippet(&fixture, "fish");
     let alert = || {
-        let output = Command::new("fish")
-            .args(["--no-config", "-c"])
-            .arg(format!(
-                "source {source}; emit fish_prompt; echo \"alert:$corral_alert\""
-            ))
-            .current_dir(fixture.path())
-            .env("HOME", fixture.path())
-            .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
-            // The prompt's own run would race the test's runs.
-            .env("CORRAL_MODE", "off")
-            .output()
-            .unwrap();
+        // The prompt's own run would race the test's runs.
+        let output = fish_script(
+            fixture.path(),
+            fixture.path(),
+            &format!("source {source}; emit fish_prompt; echo \"alert:$corral_alert\""),
+            &[("CORRAL_MODE", "off")],
+        );
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     };
     assert_eq!(alert(), "alert:");

@@ -132,6 +132,33 @@ impl Drop for Tmux {
     }
 }
 
+/// Runs `fish --no-config -c script` in `dir` with `home` as `HOME`, the
+/// shared component cache and `env`. The snippet asks for fresh results
+/// from a process it does not wait for, which starts a corral server: it
+/// gets its own runtime directory under `home`, is stopped once fish
+/// exits, and one that starts later exits after 2 idle seconds.
+pub fn fish_script(
+    home: &Path,
+    dir: &Path,
+    script: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let runtime = home.join(".run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let output = Command::new("fish")
+        .args(["--no-config", "-c", script])
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("CORRAL_SERVE_IDLE_SECS", "2")
+        .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    stop_corral_server(&runtime);
+    output
+}
+
 /// Stops the corral server of a runtime directory, if one runs.
 pub fn stop_corral_server(runtime: &Path) {
     let lock = runtime.join("corral/serve.lock");
