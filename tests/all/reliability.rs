@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use corral::{Event, FailReason};
 
-use crate::support::{Fixture, decode_events, grant, probe_task, shipped_manifest};
+use crate::support::{Fixture, Run, decode_events, grant, probe_task, shipped_manifest};
 
 /// Every `_start` in `events` is followed by exactly one `_done`/`_fail`.
 fn assert_every_start_ends_once(events: &[Event], context: &str) {
@@ -484,19 +484,30 @@ fn smaller_findings() {
     assert_eq!(names, ["quick"]);
 }
 
-/// A lock file that is a symlink (to someone's file) is not corral's own:
-/// the task does not run unlocked, and the run exits 4 naming the path.
-#[test]
-fn a_symlinked_lock_refuses_its_task_and_exits_4() {
+/// Runs task `id` once, replaces its state file `.corral/RELATIVE` with a
+/// symlink to someone's file, and runs it again: that run exits 4 naming
+/// the path and the fix, and the link's target is untouched.
+fn run_with_symlinked_state_file(id: &str, relative: &str) -> Run {
     let fixture = Fixture::new();
-    fixture.manifest(&probe_task("locked", &["ok"], ""));
+    fixture.manifest(&probe_task(id, &["ok"], ""));
     assert_eq!(fixture.corral(&["run"]).code, Some(0));
-    let lock = fixture.path().join(".corral/locks/locked.lock");
+    let state_file = fixture.path().join(".corral").join(relative);
     let victim = fixture.write("victim", "untouched");
-    std::fs::remove_file(&lock).unwrap();
-    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    std::fs::remove_file(&state_file).unwrap();
+    std::os::unix::fs::symlink(&victim, &state_file).unwrap();
     let run = fixture.corral(&["run"]);
     assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(run.stderr.contains(relative), "{}", run.stderr);
+    assert!(run.stderr.contains("help: "), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    run
+}
+
+/// A lock file that is a symlink (to someone's file) is not corral's own:
+/// the task does not run unlocked.
+#[test]
+fn a_symlinked_lock_refuses_its_task_and_exits_4() {
+    let run = run_with_symlinked_state_file("locked", "locks/locked.lock");
     let skipped = run.segment("async_task_locked_skipped");
     assert_eq!(skipped.field("reason"), "state");
     assert!(
@@ -504,26 +515,12 @@ fn a_symlinked_lock_refuses_its_task_and_exits_4() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("locked.lock"), "{}", run.stderr);
-    assert!(run.stderr.contains("help: "), "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
 }
 
-/// A result file replaced by a symlink: the task fails, its result goes
-/// nowhere near the link's target, and the run exits 4 naming the path.
+/// A result file replaced by a symlink: the task fails, and its result
+/// goes nowhere near the link's target.
 #[test]
 fn a_symlinked_result_file_fails_its_task_and_exits_4() {
-    let fixture = Fixture::new();
-    fixture.manifest(&probe_task("stored", &["ok"], ""));
-    assert_eq!(fixture.corral(&["run"]).code, Some(0));
-    let result = fixture.path().join(".corral/results/stored");
-    let victim = fixture.write("victim", "untouched");
-    std::fs::remove_file(&result).unwrap();
-    std::os::unix::fs::symlink(&victim, &result).unwrap();
-    let run = fixture.corral(&["run"]);
-    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    let run = run_with_symlinked_state_file("stored", "results/stored");
     run.assert_failed("stored", "error");
-    assert!(run.stderr.contains("results/stored"), "{}", run.stderr);
-    assert!(run.stderr.contains("help: "), "{}", run.stderr);
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
 }

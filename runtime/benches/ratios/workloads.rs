@@ -168,13 +168,7 @@ pub fn git_status(bench: &Bench, tree: &Path) -> Vec<Row> {
     let clone = |name: &str| {
         let dir = bench.dir.join(name);
         let _ = std::fs::remove_dir_all(&dir);
-        let status = Command::new("git")
-            .args(["clone", "-q"])
-            .arg(&repo)
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "git clone");
+        git(&["clone", "-q", ".", dir.to_str().unwrap()]);
         dir
     };
     let fresh = Row::paired(

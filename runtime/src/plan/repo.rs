@@ -321,20 +321,14 @@ mod tests {
             .unwrap()
             .path();
 
-        let plain = root.path().join("unpacked-file");
-        std::fs::create_dir(&plain).unwrap();
-        std::fs::write(
-            plain.join(".git"),
-            format!("gitdir: {}\n", private_git.display()),
-        )
-        .unwrap();
-        let through = root.path().join("unpacked-worktree");
-        std::fs::create_dir(&through).unwrap();
-        std::fs::write(
-            through.join(".git"),
-            format!("gitdir: {}\n", linked_dir.display()),
-        )
-        .unwrap();
+        let git_file = |name: &str, names: &Path| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join(".git"), format!("gitdir: {}\n", names.display())).unwrap();
+            dir
+        };
+        let plain = git_file("unpacked-file", &private_git);
+        let through = git_file("unpacked-worktree", &linked_dir);
         let link = root.path().join("unpacked-symlink");
         std::fs::create_dir(&link).unwrap();
         std::os::unix::fs::symlink(&private_git, link.join(".git")).unwrap();
