@@ -29,7 +29,7 @@ mod walk;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
@@ -79,11 +79,18 @@ fn usage(args: &[String]) -> Failure {
     ))
 }
 
-/// Every watched file as `(reported path, path to read)`, sorted and
-/// without duplicates.
-fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, PathBuf)>, Failure> {
+/// A watched file: the path it is reported as, and where to read it (a
+/// directory and the path under it).
+struct Watched {
+    reported: String,
+    dir: String,
+    relative: String,
+}
+
+/// Every watched file, sorted by reported path and without duplicates.
+fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, Failure> {
     let single_dir = roots.len() == 1;
-    let mut files = Digests::new();
+    let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
     let (mut symlinks, mut special) = (0, 0);
     for root in roots {
         let root_path = Path::new(root);
@@ -95,7 +102,13 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, P
             }
         })?;
         if metadata.is_file() {
-            files.insert(root.clone(), root.clone());
+            let (Some(dir), Some(name)) = (
+                root_path.parent().and_then(Path::to_str),
+                root_path.file_name().and_then(|name| name.to_str()),
+            ) else {
+                return Err(Failure::InvalidInput(format!("{root}: not a file path")));
+            };
+            files.insert(root.clone(), (dir.to_owned(), name.to_owned()));
             continue;
         }
         // A baseline kept inside the tree must not be part of what it records.
@@ -109,9 +122,12 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, P
         symlinks += tree.symlinks;
         special += tree.special;
         for relative in tree.files {
-            let full = format!("{}/{relative}", root.trim_end_matches('/'));
-            let reported = if single_dir { relative } else { full.clone() };
-            files.insert(reported, full);
+            let reported = if single_dir {
+                relative.clone()
+            } else {
+                format!("{}/{relative}", root.trim_end_matches('/'))
+            };
+            files.insert(reported, (root.clone(), relative));
         }
     }
     if symlinks + special > 0 {
@@ -122,60 +138,56 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<(String, P
     }
     Ok(files
         .into_iter()
-        .map(|(reported, path)| (reported, PathBuf::from(path)))
+        .map(|(reported, (dir, relative))| Watched {
+            reported,
+            dir,
+            relative,
+        })
         .collect())
 }
 
 export!(Component);
 
-/// Names hashed per host call (the host's own cap).
+/// Paths hashed per host call (the host's own cap).
 const BATCH: usize = 4096;
 
-/// Hashes every file natively through the host (`corral:task/files`), one
-/// call per directory, reporting progress as it goes. Each file is opened
-/// without following a symlink: one that replaced a file after the walk is
-/// an error, never its target's digest.
-fn hash_all(files: &[(String, PathBuf)]) -> Result<Digests, Failure> {
+/// Hashes every file natively through the host (`corral:task/files`), up
+/// to 4096 per call under each root, reporting progress as it goes. Each
+/// file is opened without following a symlink: one that replaced a file
+/// after the walk is an error, never its target's digest.
+fn hash_all(files: &[Watched]) -> Result<Digests, Failure> {
     let total = files.len() as u64;
     let mut digests = Digests::new();
-    let mut done = 0;
-    for reported in files.iter().map(|(reported, _)| reported) {
+    if let Some(file) = files
+        .iter()
+        .find(|file| file.reported.contains(['\n', '\r']))
+    {
         // The baseline is line-based; such a name could not be recorded.
-        if reported.contains(['\n', '\r']) {
-            return Err(Failure::InvalidInput(format!(
-                "{reported:?}: a line break in a file name cannot be recorded"
-            )));
-        }
+        return Err(Failure::InvalidInput(format!(
+            "{:?}: a line break in a file name cannot be recorded",
+            file.reported
+        )));
     }
-    let mut by_dir: BTreeMap<&Path, Vec<(&str, &str)>> = BTreeMap::new();
-    for (reported, path) in files {
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
-        else {
-            return Err(Failure::Error(format!(
-                "{}: not a file path",
-                path.display()
-            )));
-        };
-        by_dir.entry(dir).or_default().push((reported, name));
+    let mut by_dir: BTreeMap<&str, Vec<&Watched>> = BTreeMap::new();
+    for file in files {
+        by_dir.entry(&file.dir).or_default().push(file);
     }
-    for (dir, entries) in by_dir {
-        let failed = |why: String| Failure::Error(format!("{}: {why}", dir.display()));
-        let descriptor = dir
-            .to_str()
-            .and_then(corral_task_files::open_dir)
-            .ok_or_else(|| failed("cannot be opened".into()))?;
-        for batch in entries.chunks(BATCH) {
-            let names: Vec<String> = batch.iter().map(|(_, name)| name.to_string()).collect();
+    for (dir, files) in by_dir {
+        let failed = |why: String| Failure::Error(format!("{dir}: {why}"));
+        let descriptor =
+            corral_task_files::open_dir(dir).ok_or_else(|| failed("cannot be opened".into()))?;
+        for batch in files.chunks(BATCH) {
+            let paths: Vec<String> = batch.iter().map(|file| file.relative.clone()).collect();
             let answers =
-                corral_task_files::digest_names(&descriptor, &names, DigestAlgorithm::Sha256)
+                corral_task_files::digest_names(&descriptor, &paths, DigestAlgorithm::Sha256)
                     .map_err(|code| failed(code.name().to_string()))?;
-            for ((reported, name), answer) in batch.iter().zip(answers) {
-                let digest = answer.map_err(|code| failed(format!("{name}: {}", code.name())))?;
+            for (file, answer) in batch.iter().zip(answers) {
+                let digest =
+                    answer.map_err(|code| failed(format!("{}: {}", file.relative, code.name())))?;
                 let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                digests.insert(reported.to_string(), hex);
-                done += 1;
-                progress(done, total);
+                digests.insert(file.reported.clone(), hex);
             }
+            progress(digests.len() as u64, total);
         }
     }
     Ok(digests)
