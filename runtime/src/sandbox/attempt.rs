@@ -94,7 +94,7 @@ pub async fn run_attempt(
     let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);
-    store.call_hook(StoreData::settle_fuel);
+    store.call_hook(StoreData::check_host_fuel);
     if let Err(error) = store.set_fuel(task.fuel) {
         return Err(Failure::new(FailReason::Load, format!("{error:#}")));
     }
@@ -122,13 +122,15 @@ pub async fn run_attempt(
     })
     .await;
 
-    // Guest and host work together (see `StoreData::settle_fuel`).
+    // Guest and host work together (see `StoreData::check_host_fuel`).
     let host_fuel = store.data().host_fuel();
     let fuel_left = store.get_fuel().unwrap_or(0);
+    // At most the budget: work refused for want of fuel counts as all of it.
     let fuel_consumed = task
         .fuel
         .saturating_sub(fuel_left)
-        .saturating_add(host_fuel);
+        .saturating_add(host_fuel)
+        .min(task.fuel);
     store.data_mut().flush_captured_output();
     let outcome = match outcome {
         // The last host call's work is checked now: more than was left is

@@ -6,7 +6,7 @@
 //! is one path component and is never followed if it is a symlink, and a
 //! digest reads a file the task opened for reading. The work is bounded per
 //! call (names, entries) and counted against the task's fuel (see
-//! [`StoreData::settle_fuel`]); it runs on the blocking pool, so the
+//! [`StoreData::check_host_fuel`]); it runs on the blocking pool, so the
 //! executor never waits on a disk.
 
 use std::io;

@@ -80,7 +80,7 @@ impl StoreData {
     /// fuel rather than subtracted from it (fuel set from a host call was
     /// seen to be lost when an asynchronous call suspended); the attempt
     /// adds it to what it reports (see [`StoreData::host_fuel`]).
-    pub fn settle_fuel(
+    pub fn check_host_fuel(
         mut store: StoreContextMut<'_, Self>,
         hook: CallHook,
     ) -> wasmtime::Result<()> {
