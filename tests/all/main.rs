@@ -27,5 +27,6 @@ mod serve;
 mod shell_setup;
 mod shells;
 mod signals;
+mod task_state;
 mod ui;
 mod watch;

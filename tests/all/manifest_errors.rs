@@ -182,13 +182,30 @@ fn malformed_sha256() {
 
 #[test]
 fn bad_guest_paths() {
-    for guest in ["relative", "/a/../b", "/"] {
+    // `/.corral` is where tasks' private state is preopened.
+    for guest in ["relative", "/a/../b", "/", "/.corral", "/.corral/state/x"] {
         let body = format!(
             "{}[[task.dir]]\nhost = \"data\"\nguest = {guest:?}\nmode = \"ro\"\n",
             valid_task("a")
         );
         assert_rejected(&body, 9, "task.dir.guest");
     }
+    let fixture = Fixture::new();
+    fixture.write("data/f", "x");
+    fixture.manifest(&format!(
+        "{}[[task.file]]\nhost = \"data/f\"\nguest = \"/.corral/state/f\"\n",
+        valid_task("a")
+    ));
+    let run = fixture.corral(&["check"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("reserved"), "{}", run.stderr);
+    // A name that only starts like it is anybody's.
+    fixture.manifest(&format!(
+        "{}[[task.dir]]\nhost = \"data\"\nguest = \"/.corralx\"\nmode = \"ro\"\n",
+        valid_task("a")
+    ));
+    let run = fixture.corral(&["check"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
 
 #[test]

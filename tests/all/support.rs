@@ -71,6 +71,29 @@ impl Fixture {
     }
 }
 
+/// The lines of every run's events file (`.corral/runs/*.events`) that
+/// contain one of `needles`, oldest run first: what guests logged.
+pub fn logged(fixture: &Fixture, needles: &[&str]) -> Vec<String> {
+    let mut runs: Vec<std::path::PathBuf> = std::fs::read_dir(fixture.path().join(".corral/runs"))
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    runs.retain(|path| path.extension().is_some_and(|ext| ext == "events"));
+    runs.sort_by_key(|path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
+    });
+    runs.iter()
+        .flat_map(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.lines()
+                .filter(|line| needles.iter().any(|needle| line.contains(needle)))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Held by the tests that load both cores (compiling components, 5,000-file
 /// repositories, floods of processes) and by those that judge time (the
 /// shipped manifest's 1.5 s timeouts, budgets): on a 2-core machine the

@@ -1,9 +1,13 @@
-//! `corral:task/files` for Rust tasks: full `lstat` data, directory
-//! listings and native digests on descriptors the task holds.
+//! `corral:task/files` and `corral:task/incremental` for Rust tasks: full
+//! `lstat` data, directory listings and native digests on descriptors the
+//! task holds; the change feed and the private state directory.
 //!
 //! A task keeps exporting the plain `task` world with its own bindings and
 //! adds this crate for the imports: the component then imports
-//! `corral:task/files@0.1.1` beside `corral:task/host`, and the WASI types
+//! `corral:task/files@0.1.2` (and `corral:task/incremental@0.1.2` if it
+//! calls [`cursor`], [`changes_since`], [`state_dir`] or the state file
+//! helpers) beside `corral:task/host`, and
+//! the WASI types
 //! are the `wasip2` crate's, so a [`Descriptor`] from [`open_dir`] (or any
 //! other `wasip2` call) can be passed.
 
@@ -12,13 +16,15 @@ wit_bindgen::generate!({
         package corral:task-files-client;
 
         world client {
-            import corral:task/files@0.1.1;
+            import corral:task/files@0.1.2;
+            import corral:task/incremental@0.1.2;
         }
     ",
     path: "../../wit",
     world: "corral:task-files-client/client",
     with: {
-        "corral:task/files@0.1.1": generate,
+        "corral:task/files@0.1.2": generate,
+        "corral:task/incremental@0.1.2": generate,
         "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
         "wasi:io/error@0.2.12": wasip2::io::error,
         "wasi:io/poll@0.2.12": wasip2::io::poll,
@@ -30,6 +36,8 @@ wit_bindgen::generate!({
 pub use corral::task::files::{
     DigestAlgorithm, DirEntry, FileStat, digest, digest_names, list_dir, stat_names,
 };
+pub use corral::task::incremental::{Changes, changes_since, cursor, state_dir};
+pub use wasip2::clocks::wall_clock::Datetime;
 pub use wasip2::filesystem::types::{Descriptor, DescriptorType, ErrorCode};
 
 use wasip2::filesystem::preopens::get_directories;
@@ -67,4 +75,57 @@ pub fn open_dir(path: &str) -> Option<Descriptor> {
             DescriptorFlags::READ,
         )
         .ok()
+}
+
+/// Every entry under `root`, its path relative to `root` (`/`-separated)
+/// with its `lstat` data, from one `list-dir` per directory; directories
+/// are descended (never through a symlink) and listed themselves too.
+/// On failure, the relative path of the directory that failed.
+pub fn walk(root: &Descriptor) -> Result<Vec<(String, FileStat)>, (String, ErrorCode)> {
+    let mut found = Vec::new();
+    let mut pending: Vec<(String, Option<Descriptor>)> = vec![(String::new(), None)];
+    while let Some((relative, descriptor)) = pending.pop() {
+        let dir = descriptor.as_ref().unwrap_or(root);
+        let entries = list_dir(dir).map_err(|code| (relative.clone(), code))?;
+        for entry in entries {
+            let path = match relative.as_str() {
+                "" => entry.name.clone(),
+                parent => format!("{parent}/{}", entry.name),
+            };
+            if entry.stat.type_ == DescriptorType::Directory {
+                let sub = dir
+                    .open_at(
+                        PathFlags::empty(),
+                        &entry.name,
+                        OpenFlags::DIRECTORY,
+                        DescriptorFlags::READ,
+                    )
+                    .map_err(|code| (path.clone(), code))?;
+                pending.push((path.clone(), Some(sub)));
+            }
+            found.push((path, entry.stat));
+        }
+    }
+    Ok(found)
+}
+
+/// The private state file `name`, if it is there and readable. What it
+/// holds is a hint: the task must check it before trusting it.
+pub fn read_state(name: &str) -> Option<Vec<u8>> {
+    std::fs::read(format!("{}/{name}", state_dir())).ok()
+}
+
+/// Replaces the private state file `name` whole: written beside it, then
+/// renamed over it, so a task that dies half-way leaves the old file.
+pub fn write_state(name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = state_dir();
+    let temporary = format!("{dir}/.{name}.tmp");
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, format!("{dir}/{name}"))
+}
+
+/// Removes the private state file `name`, as a run must that cannot
+/// bring it up to date with its cursor.
+pub fn remove_state(name: &str) {
+    let _ = std::fs::remove_file(format!("{}/{name}", state_dir()));
 }

@@ -17,6 +17,10 @@
 //! changed=<c>`, then one `<change> <path>` line per difference, sorted by
 //! path.
 //!
+//! Files whose full `lstat` data is unchanged since the last scan keep
+//! the digest that scan computed (see `known.rs`); the rest are hashed
+//! natively by the host.
+//!
 //! `--rebaseline` accepts the current state: the baseline is rewritten and
 //! the result is `baseline=rebased files=<n> added=<a> removed=<r>
 //! changed=<c>` with the accepted differences listed the same way. The host
@@ -24,6 +28,7 @@
 //! manifest's `args`.
 
 mod baseline;
+mod known;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -34,6 +39,7 @@ use std::path::Path;
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
 use corral_task_files::DigestAlgorithm;
+use known::{Known, Stamp};
 
 wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
@@ -52,15 +58,19 @@ impl Guest for Component {
             return Err(usage(&call.args));
         }
 
+        // Before any file is looked at: what changes from now on is seen
+        // by the next scan.
+        let started_ns = now_ns();
         segment_start("walk");
         let watched = watched_files(roots, baseline_file);
         segment_end("walk");
         let watched = watched?;
 
         segment_start("hash");
-        let current = hash_all(&watched);
+        let known = Known::load();
+        let current = hash_all(&watched, &known);
         segment_end("hash");
-        let current = current?;
+        let (current, hashed) = current?;
 
         segment_start("compare");
         let report = if rebaseline {
@@ -69,7 +79,21 @@ impl Guest for Component {
             compare(baseline_file, &current)
         };
         segment_end("compare");
-        report
+        let report = report?;
+        // Unchanged when every digest was reused for the same files.
+        if hashed > 0 || known.len() != watched.len() {
+            known::store(
+                started_ns,
+                watched.iter().filter_map(|file| {
+                    Some((
+                        file.reported.as_str(),
+                        file.stamp,
+                        current.get(&file.reported)?.as_str(),
+                    ))
+                }),
+            );
+        }
+        Ok(report)
     }
 }
 
@@ -85,12 +109,13 @@ struct Watched {
     reported: String,
     dir: String,
     relative: String,
+    stamp: Stamp,
 }
 
 /// Every watched file, sorted by reported path and without duplicates.
 fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, Failure> {
     let single_dir = roots.len() == 1;
-    let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut files: BTreeMap<String, (String, String, Stamp)> = BTreeMap::new();
     let (mut symlinks, mut special) = (0, 0);
     for root in roots {
         let root_path = Path::new(root);
@@ -108,7 +133,16 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
             ) else {
                 return Err(Failure::InvalidInput(format!("{root}: not a file path")));
             };
-            files.insert(root.clone(), (dir.to_owned(), name.to_owned()));
+            let stat = corral_task_files::open_dir(dir)
+                .and_then(|descriptor| {
+                    corral_task_files::stat_names(&descriptor, &[name.to_owned()]).ok()
+                })
+                .and_then(|mut stats| stats.pop()?.ok())
+                .ok_or_else(|| Failure::Error(format!("{root}: cannot stat")))?;
+            files.insert(
+                root.clone(),
+                (dir.to_owned(), name.to_owned(), Stamp::of(&stat)),
+            );
             continue;
         }
         // A baseline kept inside the tree must not be part of what it records.
@@ -121,13 +155,13 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
         let tree = walk::walk(root_path, &exclude)?;
         symlinks += tree.symlinks;
         special += tree.special;
-        for relative in tree.files {
+        for (relative, stat) in tree.files {
             let reported = if single_dir {
                 relative.clone()
             } else {
                 format!("{}/{relative}", root.trim_end_matches('/'))
             };
-            files.insert(reported, (root.clone(), relative));
+            files.insert(reported, (root.clone(), relative, Stamp::of(&stat)));
         }
     }
     if symlinks + special > 0 {
@@ -138,10 +172,11 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
     }
     Ok(files
         .into_iter()
-        .map(|(reported, (dir, relative))| Watched {
+        .map(|(reported, (dir, relative, stamp))| Watched {
             reported,
             dir,
             relative,
+            stamp,
         })
         .collect())
 }
@@ -151,11 +186,12 @@ export!(Component);
 /// Paths hashed per host call (the host's own cap).
 const BATCH: usize = 4096;
 
-/// Hashes every file natively through the host (`corral:task/files`), up
-/// to 4096 per call under each root, reporting progress as it goes. Each
-/// file is opened without following a symlink: one that replaced a file
-/// after the walk is an error, never its target's digest.
-fn hash_all(files: &[Watched]) -> Result<Digests, Failure> {
+/// The digest of every file: the last scan's where `known` vouches for
+/// it, otherwise hashed natively through the host (`corral:task/files`),
+/// up to 4096 per call under each root, reporting progress as it goes.
+/// Each file is opened without following a symlink: one that replaced a
+/// file after the walk is an error, never its target's digest.
+fn hash_all(files: &[Watched], known: &Known) -> Result<(Digests, usize), Failure> {
     let total = files.len() as u64;
     let mut digests = Digests::new();
     if let Some(file) = files
@@ -170,8 +206,18 @@ fn hash_all(files: &[Watched]) -> Result<Digests, Failure> {
     }
     let mut by_dir: BTreeMap<&str, Vec<&Watched>> = BTreeMap::new();
     for file in files {
-        by_dir.entry(&file.dir).or_default().push(file);
+        match known.digest(&file.reported, file.stamp) {
+            Some(digest) => {
+                digests.insert(file.reported.clone(), digest.to_owned());
+            }
+            None => by_dir.entry(&file.dir).or_default().push(file),
+        }
     }
+    let hashed = files.len() - digests.len();
+    log(
+        Level::Debug,
+        &format!("{hashed} of {total} files hashed; the rest are unchanged since the last scan"),
+    );
     for (dir, files) in by_dir {
         let failed = |why: String| Failure::Error(format!("{dir}: {why}"));
         let descriptor =
@@ -190,7 +236,7 @@ fn hash_all(files: &[Watched]) -> Result<Digests, Failure> {
             progress(digests.len() as u64, total);
         }
     }
-    Ok(digests)
+    Ok((digests, hashed))
 }
 
 /// Reports against the baseline, or records it when there is none yet.
@@ -268,6 +314,13 @@ fn write_atomically(path: &str, contents: &str) -> Result<(), Failure> {
     };
     write().map_err(|e| Failure::Error(format!("{tmp}: {e}")))?;
     fs::rename(&tmp, path).map_err(|e| Failure::Error(format!("{tmp} -> {path}: {e}")))
+}
+
+/// Now, in nanoseconds since the Unix epoch.
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as i128)
 }
 
 /// Nanoseconds of the wall clock: distinct for writers that are not

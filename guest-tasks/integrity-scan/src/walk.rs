@@ -1,16 +1,17 @@
-//! A deterministic walk listing the regular files under a root.
+//! A deterministic walk listing the regular files under a root, with their
+//! `lstat` data: one host `list-dir` per directory (`corral:task/files`).
 
-use std::fs;
-use std::io::ErrorKind;
 use std::path::Path;
+
+use corral_task_files::{DescriptorType, ErrorCode, FileStat};
 
 use crate::Failure;
 
 /// What the walk found, paths relative to the root with `/` separators.
 #[derive(Default)]
 pub struct Tree {
-    /// Regular files, sorted.
-    pub files: Vec<String>,
+    /// Regular files with their `lstat` data, sorted by path.
+    pub files: Vec<(String, FileStat)>,
     /// Symlinks, not followed: their targets may lie outside the root.
     pub symlinks: usize,
     /// Sockets, FIFOs and devices, which have no content to hash.
@@ -19,48 +20,38 @@ pub struct Tree {
 
 /// Walks `root` without following symlinks, leaving out `exclude`.
 pub fn walk(root: &Path, exclude: &[&str]) -> Result<Tree, Failure> {
+    let shown = root.display();
+    let descriptor = root
+        .to_str()
+        .and_then(corral_task_files::open_dir)
+        .ok_or_else(|| Failure::InvalidInput(format!("{shown}: not a directory it can open")))?;
+    let entries = corral_task_files::walk(&descriptor).map_err(|(dir, code)| {
+        let message = format!("{shown}/{dir}: {}", describe(code));
+        Failure::Error(message)
+    })?;
     let mut tree = Tree::default();
-    let mut pending = vec![String::new()];
-    while let Some(dir) = pending.pop() {
-        let path = if dir.is_empty() {
-            root.to_path_buf()
-        } else {
-            root.join(&dir)
-        };
-        let failure = |e: std::io::Error| {
-            let message = format!("{}: {e}", path.display());
-            let bad_root = dir.is_empty()
-                && matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory);
-            if bad_root {
-                Failure::InvalidInput(message)
-            } else {
-                Failure::Error(message)
+    for (relative, stat) in entries {
+        match stat.type_ {
+            DescriptorType::Directory => {}
+            DescriptorType::SymbolicLink => tree.symlinks += 1,
+            DescriptorType::RegularFile if !is_excluded(&relative, exclude) => {
+                tree.files.push((relative, stat));
             }
-        };
-        for entry in fs::read_dir(&path).map_err(failure)? {
-            let entry = entry.map_err(failure)?;
-            let name = entry.file_name().into_string().map_err(|name| {
-                Failure::Error(format!("{}: name {name:?} is not UTF-8", path.display()))
-            })?;
-            let relative = if dir.is_empty() {
-                name
-            } else {
-                format!("{dir}/{name}")
-            };
-            let kind = entry.file_type().map_err(failure)?;
-            if kind.is_dir() {
-                pending.push(relative);
-            } else if kind.is_symlink() {
-                tree.symlinks += 1;
-            } else if !kind.is_file() {
-                tree.special += 1;
-            } else if !is_excluded(&relative, exclude) {
-                tree.files.push(relative);
-            }
+            DescriptorType::RegularFile => {}
+            _ => tree.special += 1,
         }
     }
-    tree.files.sort();
+    tree.files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(tree)
+}
+
+/// An error code as a reader knows it.
+pub fn describe(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::IllegalByteSequence => "a name in it is not UTF-8",
+        ErrorCode::Overflow => "more entries than one listing may hold",
+        code => code.name(),
+    }
 }
 
 /// Whether `relative` is an excluded file or one of its temporaries

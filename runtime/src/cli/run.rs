@@ -312,6 +312,7 @@ pub(super) fn execute_plan(
         max_concurrency,
         controls,
         cancel: cancel.clone(),
+        changes: None,
     };
     let (outcome, signal) = executor.block_on(async {
         let signals = signals::Listeners::install()

@@ -355,6 +355,15 @@ impl Resolver<'_> {
         }
     }
 
+    fn reserved(&mut self, span: std::ops::Range<usize>, key: &str, id: &Name, guest: &str) {
+        self.error(
+            span,
+            key,
+            format!("task {id}: guest path {guest} is reserved: corral keeps {RESERVED_GUEST_DIR} for tasks' private state"),
+            "choose a guest path outside /.corral",
+        );
+    }
+
     fn dirs(&mut self, id: &Name, tables: Vec<Spanned<schema::DirTable>>) -> Vec<DirGrant> {
         let mut seen = HashMap::new();
         let mut dirs = Vec::with_capacity(tables.len());
@@ -369,6 +378,8 @@ impl Resolver<'_> {
                     format!("task {id}: guest path {guest:?} is not valid"),
                     "use an absolute path such as \"/data\", without `.` or `..` parts",
                 );
+            } else if is_reserved(&guest) {
+                self.reserved(table.guest.span(), "task.dir.guest", id, &guest);
             } else if let Some(first) = seen.insert(guest.clone(), line) {
                 self.error(
                     table.guest.span(),
@@ -414,6 +425,8 @@ impl Resolver<'_> {
                     format!("task {id}: guest file path {guest:?} is not valid"),
                     "use an absolute path inside a directory, such as \"/home/.zshrc\", without `.` or `..` parts",
                 );
+            } else if is_reserved(&guest) {
+                self.reserved(table.guest.span(), "task.file.guest", id, &guest);
             } else if let Some(first) = seen.insert(guest.clone(), line) {
                 self.error(
                     table.guest.span(),
@@ -492,6 +505,15 @@ fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Guest paths corral keeps for itself: the private state of tasks that
+/// import `corral:task/incremental` is preopened there.
+const RESERVED_GUEST_DIR: &str = "/.corral";
+
+fn is_reserved(path: &str) -> bool {
+    path.strip_prefix(RESERVED_GUEST_DIR)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 fn is_guest_path(path: &str) -> bool {

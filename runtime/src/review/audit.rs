@@ -11,6 +11,8 @@ use crate::escape::escape;
 use crate::fs::system_tree::system_tree;
 use crate::manifest::{Access, Manifest, Task};
 use crate::review::rebaseline::REBASELINE_ARG;
+use crate::sandbox::incremental::STATE_GUEST_PATH;
+use crate::sandbox::task_state;
 use crate::sandbox::{MAX_FILE_BYTES, Runtime};
 
 /// Where a granted path really leads (`..` and symbolic links resolved, as
@@ -68,6 +70,17 @@ pub struct TaskAudit {
     pub pinned: bool,
     /// Interfaces the component imports, if it could be compiled.
     pub imports: Vec<String>,
+    /// Its private state directories (it imports
+    /// `corral:task/incremental`), one per repository for a bound task.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<StateAudit>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StateAudit {
+    pub host: PathBuf,
+    pub bytes: u64,
+    pub entries: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +155,17 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
             sha256: None,
             pinned: task.sha256.is_some(),
             imports: Vec::new(),
+            state: task_state::dirs_of(&manifest.runtime.state_path, task.id.as_str())
+                .into_iter()
+                .map(|host| {
+                    let usage = task_state::Usage::of(&host).unwrap_or_default();
+                    StateAudit {
+                        host,
+                        bytes: usage.bytes,
+                        entries: usage.entries,
+                    }
+                })
+                .collect(),
         };
         let mut finding = |rule, message: String| {
             findings.push(Finding {
@@ -387,6 +411,17 @@ impl Audit {
             }
             if !task.imports.is_empty() {
                 let _ = writeln!(out, "  imports: {}", task.imports.join(" "));
+            }
+            for state in &task.state {
+                let _ = writeln!(
+                    out,
+                    "  state rw {STATE_GUEST_PATH} <- {} ({} bytes in {} entries; dropped past {} bytes or {} entries)",
+                    escape(&state.host.display().to_string()),
+                    state.bytes,
+                    state.entries,
+                    task_state::MAX_STATE_BYTES,
+                    task_state::MAX_STATE_ENTRIES,
+                );
             }
         }
         let mut by_task: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::digest::repo_key;
 use crate::fs::private_dir::PrivateDir;
 
 const RESULTS_DIR: &str = "results";
@@ -25,12 +26,6 @@ const REPOS_DIR: &str = "repos";
 const REPO_LINE: &str = "repo=";
 /// Repositories whose results are kept.
 pub const KEEP_REPOS: usize = 256;
-
-/// The name of a repository's results directory (and of its task locks).
-pub fn repo_key(repo: &Path) -> String {
-    let digest = crate::digest::sha256_hex(repo.as_os_str().as_encoded_bytes());
-    digest[..16].to_string()
-}
 
 fn failure_name(id: &str) -> String {
     format!("{id}.failed")

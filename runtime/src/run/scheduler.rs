@@ -2,7 +2,7 @@
 //! watchdog, and exactly one terminal event for every task that starts.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +28,9 @@ use crate::run::task_lock::{LockKey, TaskLock, TaskLocks};
 use crate::run::watchdog;
 use crate::sandbox::Runtime;
 use crate::sandbox::attempt::{self, Attempt, Completed};
+use crate::sandbox::incremental::{ChangeFeed, Setup};
 use crate::sandbox::policy::Grant;
+use crate::sandbox::task_state;
 
 /// How a run is carried out, besides the manifest.
 pub struct RunSettings {
@@ -36,6 +38,9 @@ pub struct RunSettings {
     pub max_concurrency: u32,
     pub controls: Controls,
     pub cancel: Cancel,
+    /// What changed since a task's earlier run (the server's watches);
+    /// without it every task that asks is told "unknown".
+    pub changes: Option<Arc<dyn ChangeFeed>>,
 }
 
 /// Everything the tasks of one run share.
@@ -465,6 +470,10 @@ impl Scheduler {
         let component = self.components.get(&self.runtime, task).await?;
         // A component ready (perhaps after a long first compile) is progress.
         self.mark_progress();
+        let state_dir = match component.incremental {
+            true => Some(self.task_state(task, &component.sha256).await?),
+            false => None,
+        };
         // Shadow mode: scratch copies of the rw grants, removed on drop.
         // The copies count against the task's timeout.
         let mut scratch = HashMap::new();
@@ -514,8 +523,16 @@ impl Scheduler {
                 events: &self.events,
                 forced_timeout: self.settings.controls.force_timeout.as_deref()
                     == Some(task.id.as_str()),
+                incremental: state_dir.as_deref().map(|state_dir| Setup {
+                    state_dir,
+                    feed: self.settings.changes.clone(),
+                }),
             };
-            match attempt::run_attempt(&self.runtime, &component.pre, attempt).await {
+            let outcome = attempt::run_attempt(&self.runtime, &component.pre, attempt).await;
+            if let Some(state_dir) = &state_dir {
+                self.cap_task_state(task, state_dir).await;
+            }
+            match outcome {
                 Err(failure) if retry::should_retry(&failure, *attempts, task.retries) => {
                     tracing::info!(task = %task.id, attempt = *attempts, %failure, "retrying");
                     self.mark_progress();
@@ -523,6 +540,43 @@ impl Scheduler {
                 }
                 outcome => return outcome,
             }
+        }
+    }
+
+    /// The task's private state directory, made ready (blocking work off
+    /// the executor); failing to make it is corral's own state failing.
+    async fn task_state(&self, task: &Task, sha256: &str) -> Result<PathBuf, Failure> {
+        let (state_dir, staging, sha256) =
+            (self.state_dir.clone(), task.clone(), sha256.to_owned());
+        tokio::task::spawn_blocking(move || task_state::prepare(&state_dir, &staging, &sha256))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|prepared| prepared)
+            .map_err(|error| {
+                let message = format!("cannot prepare the private state of {}: {error}", task.id);
+                self.state_error(message.clone());
+                Failure::new(FailReason::Error, message)
+            })
+    }
+
+    /// Drops the task's state if its attempt left it past the caps.
+    async fn cap_task_state(&self, task: &Task, state_dir: &Path) {
+        let dir = state_dir.to_path_buf();
+        match tokio::task::spawn_blocking(move || task_state::enforce_cap(&dir)).await {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(usage))) => self.events.emit(Event::Log {
+                label: task.label.to_string(),
+                level: LogLevel::Warn,
+                message: format!(
+                    "private state dropped: {} bytes in {} entries exceed the caps of {} bytes and {} entries",
+                    usage.bytes,
+                    usage.entries,
+                    task_state::MAX_STATE_BYTES,
+                    task_state::MAX_STATE_ENTRIES
+                ),
+            }),
+            Ok(Err(error)) => tracing::warn!(task = %task.id, %error, "cannot measure private state"),
+            Err(error) => tracing::warn!(task = %task.id, %error, "cannot measure private state"),
         }
     }
 

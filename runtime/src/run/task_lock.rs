@@ -27,9 +27,9 @@ use std::path::Path;
 
 use rustix::fs::{FlockOperation, OFlags};
 
+use crate::digest::repo_key;
 use crate::fs::private_dir::PrivateDir;
 use crate::manifest::Task;
-use crate::run::results::repo_key;
 
 pub struct TaskLocks {
     dir: PrivateDir,

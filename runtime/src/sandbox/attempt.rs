@@ -13,6 +13,7 @@ use crate::sandbox::bindings::{GuestFailure, Invocation, TaskFilesPre};
 use crate::sandbox::capture::Capture;
 use crate::sandbox::engine::Runtime;
 use crate::sandbox::host::StoreData;
+use crate::sandbox::incremental::{Incremental, STATE_GUEST_PATH, Setup};
 use crate::sandbox::limits::Limits;
 use crate::sandbox::policy::{self, Grant};
 use crate::sandbox::snapshot;
@@ -37,6 +38,8 @@ pub struct Attempt<'a> {
     pub events: &'a Events,
     /// `CORRAL_FORCE_TIMEOUT` names this task: it times out without running.
     pub forced_timeout: bool,
+    /// For a component that imports `corral:task/incremental`.
+    pub incremental: Option<Setup<'a>>,
 }
 
 /// Runs one attempt to completion, failure or timeout. The store is
@@ -75,12 +78,30 @@ pub async fn run_attempt(
         guest: &snapshot.guest,
         access: Access::Ro,
     }));
+    // The cursor is taken before the guest can read anything.
+    let incremental = match attempt.incremental {
+        Some(setup) => {
+            grants.push(Grant {
+                host: setup.state_dir,
+                guest: STATE_GUEST_PATH,
+                access: Access::Rw,
+            });
+            let staging = task.clone();
+            let feed = setup.feed;
+            Some(
+                tokio::task::spawn_blocking(move || Incremental::start(feed, &staging))
+                    .await
+                    .map_err(|error| Failure::new(FailReason::Load, error.to_string()))?,
+            )
+        }
+        None => None,
+    };
     let captures = (Capture::new(CAPTURE_BYTES), Capture::new(CAPTURE_BYTES));
     let wasi = match policy::wasi_context(task, grants, &captures.0, &captures.1) {
         Ok(wasi) => wasi,
         Err(failure) => return Err(failure),
     };
-    let state = StoreData::new(
+    let mut state = StoreData::new(
         wasi,
         ResourceTable::new(),
         Limits::new(task.memory_mb),
@@ -91,6 +112,7 @@ pub async fn run_attempt(
     );
     // The epoch clock ticks from before the store's deadline is set until
     // the store is gone.
+    state.incremental = incremental;
     let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);

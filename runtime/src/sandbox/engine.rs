@@ -22,6 +22,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Largest wasm stack a guest may use; deeper recursion traps as `stack`.
 const MAX_WASM_STACK: usize = 1 << 20;
 
+/// The import that earns a component a change feed and private state.
+const INCREMENTAL_INTERFACE: &str = "corral:task/incremental@";
+
 const WASM_MAGIC: &[u8; 4] = b"\0asm";
 /// Version/layer bytes following the magic: a core module is `01 00 00 00`.
 const CORE_MODULE_LAYER: [u8; 4] = [1, 0, 0, 0];
@@ -80,6 +83,10 @@ impl Runtime {
         // corral's own interfaces; the WASI ones `files` shares are above.
         bindings::corral::task::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         bindings::corral::task::files::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        bindings::corral::task::incremental::add_to_linker::<_, HasSelf<_>>(
+            &mut linker,
+            |state| state,
+        )?;
         let clock = EpochClock::spawn(&engine)?;
         let cache = cache(&engine);
         Ok(Arc::new(Runtime {
@@ -124,6 +131,10 @@ impl Runtime {
         let compiled = self.compile(path, pin, on_compile)?;
         let linked = Linked {
             pre: Arc::new(self.link(path, &compiled.component)?),
+            incremental: self
+                .imports(&compiled.component)
+                .iter()
+                .any(|name| name.starts_with(INCREMENTAL_INTERFACE)),
             sha256: compiled.sha256,
         };
         // Stamped as it was before the read: a write during the read

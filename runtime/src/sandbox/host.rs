@@ -14,6 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::events::{Event, Events, LogLevel, quote};
 use crate::sandbox::bindings::{Level, corral::task::host};
 use crate::sandbox::capture::Capture;
+use crate::sandbox::incremental::Incremental;
 use crate::sandbox::limits::Limits;
 
 /// Longest log message kept, in bytes; the rest is cut and counted.
@@ -44,6 +45,9 @@ pub struct StoreData {
     fuel_at_call: u64,
     /// Fuel spent by host functions on the guest's behalf.
     host_fuel: u64,
+    /// The cursor and change feed of a task that imports
+    /// `corral:task/incremental`.
+    pub incremental: Option<Incremental>,
 }
 
 impl StoreData {
@@ -70,6 +74,7 @@ impl StoreData {
             last_progress: None,
             fuel_at_call: 0,
             host_fuel: 0,
+            incremental: None,
         }
     }
 

@@ -14,10 +14,12 @@ mod capture;
 pub mod engine;
 mod files;
 pub mod host;
+pub mod incremental;
 mod limits;
 pub mod local_fs;
 pub mod policy;
 mod snapshot;
+pub mod task_state;
 pub mod warm;
 
 pub use engine::{Compiling, Runtime};

@@ -56,6 +56,9 @@ impl FileStamp {
 pub struct Linked {
     pub sha256: String,
     pub pre: Arc<TaskFilesPre<StoreData>>,
+    /// It imports `corral:task/incremental`: it gets a change feed and a
+    /// private state directory.
+    pub incremental: bool,
 }
 
 /// A component file and the pin it was checked against.

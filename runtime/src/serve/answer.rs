@@ -20,7 +20,9 @@ use crate::run::controls::Controls;
 use crate::run::results::ResultStore;
 use crate::run::{event_files, watchdog};
 use crate::sandbox::Runtime;
+use crate::sandbox::incremental::ChangeFeed;
 use crate::sandbox::warm::FileStamp;
+use crate::serve::changes::WatchedChanges;
 use crate::serve::protocol::{Answer, State, TaskAnswer, Verdict};
 use crate::serve::reuse::{Lookup, Reuse, Ticket};
 use crate::serve::runner::{Counters, Outcome, Runner};
@@ -80,8 +82,11 @@ impl Answerer {
             }
             None => None,
         };
+        let changes = reuse
+            .as_ref()
+            .map(|reuse| Arc::new(WatchedChanges::new(Arc::clone(reuse))) as Arc<dyn ChangeFeed>);
         Ok(Arc::new(Answerer {
-            runner: Runner::new(runtime),
+            runner: Runner::new(runtime, changes),
             reuse,
             notes: Mutex::default(),
             manifests: Mutex::default(),

@@ -5,7 +5,8 @@
 //! Owns the socket directory and its checks (`socket_dir`), the wire
 //! format (`protocol`), connections and their limits (`server`), the
 //! batching of requested tasks into runs (`runner`), file watches
-//! (`watch`), the reuse of unchanged results (`reuse`), and the client
+//! (`watch`), the reuse of unchanged results (`reuse`), the change feed
+//! tasks read through `corral:task/incremental` (`changes`), and the client
 //! side (`client`, `autostart`, and `relay` for a shell with no socket of
 //! its own). It drives `run` exactly as the command
 //! line does, through `run::pipeline`; it must not import the views or the
@@ -17,6 +18,7 @@
 
 pub mod answer;
 pub mod autostart;
+mod changes;
 pub mod client;
 pub mod protocol;
 pub mod relay;

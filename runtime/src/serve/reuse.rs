@@ -124,6 +124,11 @@ impl Reuse {
         }
     }
 
+    /// The watches themselves, for the change feed.
+    pub fn watches(&mut self) -> &mut Watches {
+        &mut self.watches
+    }
+
     /// Reads every queued file event.
     pub fn drain(&mut self) {
         self.watches.drain();
@@ -142,7 +147,7 @@ impl Reuse {
 
 /// What the task can see through its grants; with `read_only`, only what
 /// it reads and does not write (its read-only directories and its files).
-fn roots(task: &Task, read_only: bool) -> SetKey {
+pub fn roots(task: &Task, read_only: bool) -> SetKey {
     let mut roots: SetKey = task
         .dirs
         .iter()

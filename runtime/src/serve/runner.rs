@@ -23,6 +23,7 @@ use crate::run::controls::Controls;
 use crate::run::scheduler::RunSettings;
 use crate::run::{event_files, pipeline};
 use crate::sandbox::Runtime;
+use crate::sandbox::incremental::ChangeFeed;
 
 /// How one requested task ended: its result, or how it failed.
 pub type Outcome = Result<String, Failure>;
@@ -67,6 +68,8 @@ struct Queue {
 
 pub struct Runner {
     runtime: Arc<Runtime>,
+    /// What changed under a task's grants, for `corral:task/incremental`.
+    changes: Option<Arc<dyn ChangeFeed>>,
     queues: Mutex<HashMap<PathBuf, Queue>>,
     pub counters: Arc<Counters>,
     /// Cancels every run when the server stops.
@@ -78,9 +81,10 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(runtime: Arc<Runtime>) -> Arc<Runner> {
+    pub fn new(runtime: Arc<Runtime>, changes: Option<Arc<dyn ChangeFeed>>) -> Arc<Runner> {
         Arc::new(Runner {
             runtime,
+            changes,
             queues: Mutex::default(),
             counters: Arc::default(),
             cancel: Cancel::default(),
@@ -220,6 +224,7 @@ impl Runner {
             max_concurrency: manifest.runtime.max_concurrency,
             controls,
             cancel: self.cancel.clone(),
+            changes: self.changes.clone(),
         };
         self.counters.runs.fetch_add(1, Ordering::Relaxed);
         let outcome = pipeline::execute(manifest, plan, &self.runtime, settings, &events).await;

@@ -25,6 +25,9 @@ use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 const MAX_DIRS_PER_SET: usize = 50_000;
 /// Sets kept; the least recently used goes first (with its watches).
 const MAX_SETS: usize = 64;
+/// Changed paths one set remembers; past this it forgets them all, and
+/// what changed before then is unknown.
+const MAX_CHANGED_PATHS: usize = 16_384;
 
 /// What a task can see, as watched.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,6 +62,11 @@ struct WatchSet {
     reported: bool,
     last_used: u64,
     wds: Vec<WatchDescriptor>,
+    /// Each path that changed since `known_since`, with the tick of its
+    /// latest change (a directory's own events name the directory).
+    changed: HashMap<PathBuf, u64>,
+    /// What changed before this tick is not known.
+    known_since: u64,
 }
 
 /// The sets that use one watched directory, with the one name each
@@ -118,9 +126,7 @@ impl Watches {
     /// are not watched yet. Drains the queue first.
     pub fn watch(&mut self, roots: &[Root]) -> Watched {
         self.drain();
-        let mut key: SetKey = roots.to_vec();
-        key.sort();
-        key.dedup();
+        let key = key_of(roots);
         if !self.sets.contains_key(&key) {
             self.start(&key);
             // Changes made while the walk ran are in the queue now.
@@ -154,6 +160,41 @@ impl Watches {
                 }
             }
         }
+    }
+
+    /// A point in the history of the set for `roots` (watching it from
+    /// now on), or why it has none: everything that changes after it is
+    /// in [`Watches::changed_since`]. Drains the queue first.
+    pub fn cursor(&mut self, roots: &[Root]) -> Result<u64, String> {
+        match self.watch(roots) {
+            Watched::Generation(_) => Ok(self.tick()),
+            Watched::Unwatchable { reason, .. } => Err(reason),
+        }
+    }
+
+    /// The paths under `roots` that changed after `cursor`, sorted, or why
+    /// that is not known. Drains the queue first.
+    pub fn changed_since(&mut self, roots: &[Root], cursor: u64) -> Result<Vec<PathBuf>, String> {
+        if let Watched::Unwatchable { reason, .. } = self.watch(roots) {
+            return Err(reason);
+        }
+        let set = self
+            .sets
+            .get(&key_of(roots))
+            .ok_or("the watch was dropped while it was made")?;
+        if cursor < set.known_since {
+            return Err(
+                "the files were not watched since then, or more changed than is kept".into(),
+            );
+        }
+        let mut paths: Vec<PathBuf> = set
+            .changed
+            .iter()
+            .filter(|(_, tick)| **tick > cursor)
+            .map(|(path, _)| path.clone())
+            .collect();
+        paths.sort();
+        Ok(paths)
     }
 
     /// Reads every queued event and moves the generations they concern.
@@ -214,6 +255,11 @@ impl Watches {
             let generation = self.tick();
             if let Some(set) = self.sets.get_mut(&key) {
                 set.generation = generation;
+                set.record(
+                    name.as_ref()
+                        .map_or_else(|| dir_path.clone(), |name| dir_path.join(name)),
+                    generation,
+                );
             }
             // A new directory in a tree is watched from now on (whatever
             // was made in it before is covered by this change).
@@ -267,6 +313,8 @@ impl Watches {
                 reported: false,
                 last_used: generation,
                 wds: Vec::new(),
+                changed: HashMap::new(),
+                known_since: generation,
             },
         );
         let mut count = 0;
@@ -412,6 +460,24 @@ impl Watches {
             }
         }
     }
+}
+
+impl WatchSet {
+    fn record(&mut self, path: PathBuf, tick: u64) {
+        if self.changed.len() >= MAX_CHANGED_PATHS && !self.changed.contains_key(&path) {
+            self.changed.clear();
+            self.known_since = tick;
+            return;
+        }
+        self.changed.insert(path, tick);
+    }
+}
+
+fn key_of(roots: &[Root]) -> SetKey {
+    let mut key: SetKey = roots.to_vec();
+    key.sort();
+    key.dedup();
+    key
 }
 
 /// Only local filesystems raise an event for every change: on a network,

@@ -4,7 +4,7 @@
 // Result: "files=<n> first=<name> bytes=<m>": the number of regular files in
 // DIR, the first by name and its size.
 
-import host from "corral:task/host@0.1.1";
+import host from "corral:task/host@0.1.2";
 import { InvalidInput, grantedDir, listDir, readFile, task } from "./corral_task.js";
 
 export const run = task((call) => {
