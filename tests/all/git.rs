@@ -41,10 +41,17 @@ pub fn repo(parent: &Path, name: &str, branch: &str) -> PathBuf {
 
 /// What git says, in the task's field names.
 pub fn porcelain(dir: &Path) -> BTreeMap<String, String> {
-    let text = git(
-        dir,
+    porcelain_with(dir, &[])
+}
+
+/// [`porcelain`] with git's own options before `status`.
+pub fn porcelain_with(dir: &Path, options: &[&str]) -> BTreeMap<String, String> {
+    let args = [
+        options,
         &["status", "--porcelain=v2", "--branch", "--show-stash"],
-    );
+    ]
+    .concat();
+    let text = git(dir, &args);
     let (mut staged, mut unstaged, mut untracked, mut conflicted, mut stashes) = (0, 0, 0, 0, 0);
     let mut fields = BTreeMap::new();
     for line in text.lines() {

@@ -698,3 +698,93 @@ fn a_server_started_from_a_deleted_directory_still_finds_repositories() {
     let dir = repo(fixture.path(), "after", "main");
     assert_eq!(home.fresh_fields(&fixture, &dir)["branch"], "main");
 }
+
+/// git's answer without refreshing the index, as a prompt that only shows
+/// the status would run it: it writes nothing in the git directory.
+fn porcelain_quietly(dir: &Path) -> BTreeMap<String, String> {
+    crate::git::porcelain_with(dir, &["--no-optional-locks"])
+}
+
+/// How the git task listed in the server's runs so far, oldest first.
+fn listing_notes(fixture: &Fixture) -> Vec<String> {
+    crate::support::logged(
+        fixture,
+        &[
+            "listing the whole work tree",
+            "parts of the work tree again",
+            "no earlier listing",
+            "changes unknown",
+        ],
+    )
+}
+
+#[test]
+fn a_change_in_the_work_tree_is_listed_alone_and_broken_state_only_costs_time() {
+    let _cpu = crate::support::cpu_bound();
+    let fixture = Fixture::new();
+    git_status_manifest(&fixture, true);
+    let home = Home::new();
+    let dir = repo(fixture.path(), "inc", "main");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let answer = |after: &str| {
+        let ours = home.fresh_fields(&fixture, &dir);
+        assert_eq!(ours, porcelain_quietly(&dir), "after {after}");
+    };
+    answer("the first run");
+    let first = listing_notes(&fixture);
+    assert!(
+        first.iter().any(|note| note.contains("no earlier listing")),
+        "{first:?}"
+    );
+    write("new.txt", "x\n");
+    answer("a new file");
+    write("tracked", "edited\n");
+    answer("an edit");
+    write("dir/deep/f", "f\n");
+    answer("a new directory");
+    let notes = listing_notes(&fixture);
+    let alone = notes
+        .iter()
+        .filter(|note| note.contains("listing 1 parts of the work tree again"))
+        .count();
+    assert_eq!(alone, 3, "each change listed alone: {notes:?}");
+
+    // The state the task keeps, broken every way: each costs one full
+    // listing, never a wrong answer.
+    let states: Vec<PathBuf> =
+        std::fs::read_dir(fixture.path().join(".corral/task-state/git_status"))
+            .unwrap()
+            .flatten()
+            .flat_map(|digest| std::fs::read_dir(digest.path()).unwrap().flatten())
+            .map(|repo| repo.path().join("listing"))
+            .collect();
+    assert_eq!(states.len(), 1, "one state for one repository: {states:?}");
+    let state = &states[0];
+    let whole = std::fs::read(state).unwrap();
+    let broken: [(&str, Vec<u8>); 3] = [
+        ("truncated", whole[..whole.len() / 2].to_vec()),
+        ("garbage", vec![0x5a; whole.len()]),
+        ("empty", Vec::new()),
+    ];
+    for (how, bytes) in broken {
+        std::fs::write(state, bytes).unwrap();
+        write("new.txt", &format!("{how}\n"));
+        std::fs::remove_dir_all(dir.join("dir")).unwrap();
+        answer(&format!("a {how} state"));
+        write("dir/deep/f", "f\n");
+        answer(&format!("a change after the {how} state was replaced"));
+    }
+    let notes = listing_notes(&fixture);
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|note| note.contains("no earlier listing"))
+            .count(),
+        4,
+        "the first run and each broken state: {notes:?}"
+    );
+}

@@ -5,7 +5,12 @@ use std::path::Path;
 
 use corral::task::host::{Level, log, segment_end, segment_start};
 
-use crate::{Error, MAX_INDEX_ENTRIES_VAR, Observer, Options};
+use corral_task_files::Changes;
+
+use crate::{Earlier, Error, MAX_INDEX_ENTRIES_VAR, Memo, Observer, Options};
+
+/// The private state file that keeps the last listing.
+const MEMO_FILE: &str = "listing";
 
 wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
@@ -42,9 +47,54 @@ impl Guest for Component {
             // gix-status's own stat is WASI's: see `Options::limited_metadata`.
             limited_metadata: true,
         };
-        let status =
-            crate::status(Path::new(worktree), &options, &mut Host).map_err(into_failure)?;
+        // Taken before anything is read: what changes from now on is in
+        // the next run's feed.
+        let cursor = corral_task_files::cursor();
+        let earlier = earlier(worktree, &options);
+        let (status, listing) =
+            crate::status_since(Path::new(worktree), &options, earlier, &mut Host)
+                .map_err(into_failure)?;
+        keep(cursor, worktree, &options, listing);
         Ok(status.to_string())
+    }
+}
+
+/// The last run's listing and what changed since, when both are known
+/// and the listing was made for this work tree with these options.
+fn earlier(worktree: &str, options: &Options) -> Option<Earlier> {
+    let memo = corral_task_files::read_state(MEMO_FILE).and_then(|bytes| Memo::decode(&bytes));
+    let Some(memo) = memo.filter(|memo| {
+        memo.worktree == worktree && memo.max_index_entries == options.max_index_entries as u64
+    }) else {
+        log(Level::Debug, "no earlier listing for this work tree");
+        return None;
+    };
+    match corral_task_files::changes_since(&memo.cursor) {
+        Changes::Known(changed) => Some(Earlier {
+            listing: memo.listing,
+            changed,
+        }),
+        Changes::Unknown(why) => {
+            log(Level::Debug, &format!("changes unknown: {why}"));
+            None
+        }
+    }
+}
+
+/// Keeps this run's listing for the next, with the cursor taken before
+/// it; a listing that cannot be kept must not outlive its cursor.
+fn keep(cursor: String, worktree: &str, options: &Options, listing: Option<crate::Listing>) {
+    let kept = listing.is_some_and(|listing| {
+        let memo = Memo {
+            cursor,
+            worktree: worktree.to_owned(),
+            max_index_entries: options.max_index_entries as u64,
+            listing,
+        };
+        corral_task_files::write_state(MEMO_FILE, &memo.encode()).is_ok()
+    });
+    if !kept {
+        corral_task_files::remove_state(MEMO_FILE);
     }
 }
 

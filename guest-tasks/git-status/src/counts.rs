@@ -5,7 +5,8 @@
 //! index-to-worktree check that trusts unchanged, non-racy stat data and
 //! hashes only the rest (entries already proven unchanged by `uptodate.rs`
 //! are skipped), and a directory walk honouring every `.gitignore`
-//! and `info/exclude`. This module only tallies per path.
+//! and `info/exclude`. This module only lists per path, everywhere or at
+//! and below given paths (see `incremental.rs`).
 
 use std::collections::HashMap;
 
@@ -23,16 +24,43 @@ use crate::submodule::HeadMoved;
 use crate::{Counts, Error, Observer, Options, staged, uptodate};
 
 /// What a path's porcelain line would say.
-#[derive(Default, Clone, Copy)]
-struct Line {
-    staged: bool,
-    unstaged: bool,
-    conflicted: bool,
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Line {
+    pub staged: bool,
+    pub unstaged: bool,
+    pub conflicted: bool,
 }
 
-/// Counts the changes of the work tree whose index was read into `index`;
+/// Every path `git status --porcelain=v2` would list, as found: the lines
+/// of tracked paths and the untracked entries (a directory collapsed to
+/// one, its path ending in `/`).
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub lines: HashMap<BString, Line>,
+    pub untracked: Vec<BString>,
+}
+
+impl Listing {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts {
+            untracked: self.untracked.len(),
+            ..Counts::default()
+        };
+        for line in self.lines.values() {
+            if line.conflicted {
+                counts.conflicted += 1;
+                continue;
+            }
+            counts.staged += usize::from(line.staged);
+            counts.unstaged += usize::from(line.unstaged);
+        }
+        counts
+    }
+}
+
+/// Lists the changes of the work tree whose index was read into `index`;
 /// `head` is `HEAD`'s commit (`None` while unborn).
-pub fn count(
+pub fn list(
     repo: &gix::Repository,
     objects: &Objects,
     head: Option<gix::ObjectId>,
@@ -40,52 +68,97 @@ pub fn count(
     checks: &StatChecks,
     options: &Options,
     obs: &mut dyn Observer,
-) -> Result<Counts, Error> {
-    let mut lines: HashMap<BString, Line> = HashMap::new();
+) -> Result<Listing, Error> {
+    let mut listing = Listing::default();
 
     obs.segment_start("diff_head_index");
     let staged = staged::paths(repo, objects, head, index);
     obs.segment_end("diff_head_index");
     for path in staged? {
-        lines.entry(path).or_default().staged = true;
+        listing.lines.entry(path).or_default().staged = true;
     }
+    worktree(repo, index, checks, options, &[], &mut listing, obs)?;
+    Ok(listing)
+}
 
+/// Adds to `listing` what the work tree holds against the index: every
+/// path, or only those at or below `within` (paths relative to the top;
+/// none means all).
+pub fn worktree(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    checks: &StatChecks,
+    options: &Options,
+    within: &[BString],
+    listing: &mut Listing,
+    obs: &mut dyn Observer,
+) -> Result<(), Error> {
     obs.segment_start("stat_tracked");
-    let marked = uptodate::mark(repo, index, checks);
+    let marked = uptodate::mark(repo, index, checks, within);
     obs.segment_end("stat_tracked");
     for path in marked.mode_changed {
-        lines.entry(path).or_default().unstaged = true;
+        listing.lines.entry(path).or_default().unstaged = true;
     }
 
     obs.segment_start("walk_worktree");
-    let untracked = unstaged(repo, &marked.index, options, &mut lines);
+    let found = unstaged(repo, &marked.index, options, within, listing);
     obs.segment_end("walk_worktree");
-    let untracked = untracked?;
-
-    let mut counts = Counts {
-        untracked,
-        ..Counts::default()
-    };
-    for line in lines.values() {
-        if line.conflicted {
-            counts.conflicted += 1;
-            continue;
-        }
-        counts.staged += usize::from(line.staged);
-        counts.unstaged += usize::from(line.unstaged);
-    }
-    Ok(counts)
+    found
 }
 
-/// Records index-to-worktree changes in `lines`; returns the untracked count.
+/// Records index-to-worktree changes in `listing`, at or below `within`
+/// (none: everywhere).
 ///
 /// `index` has the entries `uptodate::mark` proved unchanged flagged.
+///
+/// gix collapses a directory whose tracked files are all gone from disk
+/// (deleted, or replaced by directories) into one untracked entry, where
+/// git, for which the directory is still tracked, lists what is inside it
+/// one by one; such a directory is listed again by its entries, as often
+/// as that happens below it.
 fn unstaged(
     repo: &gix::Repository,
     index: &gix::index::State,
     options: &Options,
-    lines: &mut HashMap<BString, Line>,
-) -> Result<usize, Error> {
+    within: &[BString],
+    listing: &mut Listing,
+) -> Result<(), Error> {
+    let workdir = repo.workdir().expect("checked on open").to_owned();
+    let mut paths = within.to_vec();
+    let mut everywhere = within.is_empty();
+    for _ in 0..MAX_DEPTH {
+        let mut tally = Tally {
+            index,
+            listing,
+            still_tracked: Vec::new(),
+        };
+        pass(repo, index, options, &paths, everywhere, &mut tally)?;
+        if tally.still_tracked.is_empty() {
+            return Ok(());
+        }
+        paths = children(&workdir, &tally.still_tracked)?;
+        everywhere = false;
+        if paths.is_empty() {
+            return Ok(());
+        }
+    }
+    Err(Error::Failed(format!(
+        "directories whose tracked files are gone nest more than {MAX_DEPTH} deep"
+    )))
+}
+
+/// How deep directories whose tracked files are all gone are followed.
+const MAX_DEPTH: usize = 64;
+
+/// One gix-status pass over `paths` (every path if `everywhere`).
+fn pass(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    options: &Options,
+    paths: &[BString],
+    everywhere: bool,
+    tally: &mut Tally<'_>,
+) -> Result<(), Error> {
     let failed = Error::failed("comparing the index with the work tree");
     let dirwalk = repo
         .dirwalk_options()
@@ -103,15 +176,16 @@ fn unstaged(
         repo.workdir().expect("checked on open").to_owned(),
         *options,
     );
-    let mut tally = Tally {
-        index,
-        lines,
-        untracked: 0,
-    };
+    // Literal paths from the top, whatever the current directory.
+    let patterns = paths.iter().filter(|_| !everywhere).map(|path| {
+        let mut pattern = BString::from(":(top,literal)");
+        pattern.extend_from_slice(path);
+        pattern
+    });
     repo.index_worktree_status(
         index,
-        None::<&BStr>,
-        &mut tally,
+        patterns,
+        tally,
         FastEq,
         submodules,
         &mut gix::progress::Discard,
@@ -119,14 +193,41 @@ fn unstaged(
         walk_options,
     )
     .map_err(failed)?;
-    Ok(tally.untracked)
+    Ok(())
+}
+
+/// The entries on disk of each directory in `dirs`, as paths from the top.
+fn children(workdir: &std::path::Path, dirs: &[BString]) -> Result<Vec<BString>, Error> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let on_disk = workdir.join(
+            dir.to_str()
+                .map_err(|_| Error::Failed(format!("{dir}: not UTF-8")))?,
+        );
+        let entries = std::fs::read_dir(&on_disk)
+            .map_err(|error| Error::Failed(format!("{}: {error}", on_disk.display())))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|error| Error::Failed(format!("{}: {error}", on_disk.display())))?;
+            let name = entry.file_name();
+            let name = name.to_str().ok_or_else(|| {
+                Error::Failed(format!("{}: a name is not UTF-8", on_disk.display()))
+            })?;
+            let mut path = dir.clone();
+            path.push(b'/');
+            path.extend_from_slice(name.as_bytes());
+            found.push(path);
+        }
+    }
+    Ok(found)
 }
 
 /// Receives gix-status's per-entry results.
 struct Tally<'a> {
     index: &'a gix::index::State,
-    lines: &'a mut HashMap<BString, Line>,
-    untracked: usize,
+    listing: &'a mut Listing,
+    /// Directories gix collapsed that still track files (see `unstaged`).
+    still_tracked: Vec<BString>,
 }
 
 impl Tally<'_> {
@@ -143,6 +244,15 @@ impl Tally<'_> {
         ends.into_iter()
             .any(|end| self.index.entry_by_path(path[..end].as_bstr()).is_some())
     }
+
+    /// Whether the index tracks anything below directory `path`.
+    fn tracks_below(&self, path: &BStr) -> bool {
+        let mut prefix = path.to_owned();
+        prefix.push(b'/');
+        self.index
+            .prefixed_entries_range(prefix.as_bstr())
+            .is_some()
+    }
 }
 
 impl<'index> VisitEntry<'index> for Tally<'_> {
@@ -156,15 +266,26 @@ impl<'index> VisitEntry<'index> for Tally<'_> {
         let path = match &entry {
             Entry::DirectoryContents { entry, .. } => {
                 // Only untracked entries get a summary here.
-                if !self.replaces_tracked_file(entry.rela_path.as_bstr()) {
-                    self.untracked += 1;
+                let path = entry.rela_path.as_bstr();
+                let is_dir = entry.disk_kind.is_some_and(|kind| kind.is_dir());
+                if self.replaces_tracked_file(path) {
+                    return;
                 }
+                if is_dir && self.tracks_below(path) {
+                    self.still_tracked.push(path.to_owned());
+                    return;
+                }
+                let mut path = path.to_owned();
+                if is_dir {
+                    path.push(b'/');
+                }
+                self.listing.untracked.push(path);
                 return;
             }
             Entry::Modification { rela_path, .. } => BString::from(*rela_path),
             Entry::Rewrite { dirwalk_entry, .. } => dirwalk_entry.rela_path.clone(),
         };
-        let line = self.lines.entry(path).or_default();
+        let line = self.listing.lines.entry(path).or_default();
         match summary {
             Summary::Conflict => line.conflicted = true,
             _ => line.unstaged = true,

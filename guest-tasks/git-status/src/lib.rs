@@ -39,7 +39,9 @@ mod cache_tree;
 mod counts;
 mod error;
 mod head;
+mod incremental;
 mod index;
+mod memo;
 mod objects;
 mod observer;
 mod open;
@@ -59,7 +61,9 @@ mod component;
 
 use std::path::Path;
 
+pub use counts::{Line, Listing};
 pub use error::Error;
+pub use memo::Memo;
 pub use observer::{Observer, Silent};
 pub use options::{
     DEFAULT_MAX_INDEX_ENTRIES, MAX_INDEX_ENTRIES_VAR, Options, parse_max_index_entries,
@@ -73,6 +77,25 @@ use observer::segment;
 /// Reads only; never refreshes the index (git would, which is why a file
 /// that was touched but not changed is hashed again on every call here).
 pub fn status(worktree: &Path, options: &Options, obs: &mut dyn Observer) -> Result<Status, Error> {
+    status_since(worktree, options, None, obs).map(|(status, _)| status)
+}
+
+/// An earlier run's listing and the paths (absolute, as the task sees
+/// them) that changed since it began.
+pub struct Earlier {
+    pub listing: Listing,
+    pub changed: Vec<String>,
+}
+
+/// [`status`], listing again only what changed since `earlier` where that
+/// gives the same answer (see `incremental.rs`); also returns the listing
+/// for the next run (`None` when the counts are unknown).
+pub fn status_since(
+    worktree: &Path,
+    options: &Options,
+    earlier: Option<Earlier>,
+    obs: &mut dyn Observer,
+) -> Result<(Status, Option<Listing>), Error> {
     let (repo, checks) = segment(obs, "open_repo", || open::open(worktree, options))?;
     let objects = objects::Objects::of(&repo);
     let (head, branch) = segment(obs, "read_head", || head::resolve(&repo))?;
@@ -94,25 +117,62 @@ pub fn status(worktree: &Path, options: &Options, obs: &mut dyn Observer) -> Res
 
     let index = segment(obs, "read_index", || index::read(&repo))?;
     let entries = index.entries().len();
-    let counts = if entries > options.max_index_entries {
+    let listing = if entries > options.max_index_entries {
         obs.debug(&format!(
             "{entries} index entries exceed {MAX_INDEX_ENTRIES_VAR}={}; counts unknown",
             options.max_index_entries
         ));
         None
     } else {
-        Some(counts::count(
-            &repo, &objects, head_id, &index, &checks, options, obs,
-        )?)
+        let listed = match earlier
+            .and_then(|earlier| carried_over(&repo, worktree, &index, earlier, obs))
+        {
+            Some((mut listing, units)) => {
+                if !units.is_empty() {
+                    counts::worktree(&repo, &index, &checks, options, &units, &mut listing, obs)?;
+                }
+                listing
+            }
+            None => counts::list(&repo, &objects, head_id, &index, &checks, options, obs)?,
+        };
+        Some(listed)
     };
 
     let stashes = stash::count(&repo)?;
     let action = action::in_progress(&repo);
-    Ok(Status {
+    let status = Status {
         head,
         upstream,
-        counts,
+        counts: listing.as_ref().map(Listing::counts),
         stashes,
         action,
-    })
+    };
+    Ok((status, listing))
+}
+
+/// The earlier listing without what changed, and the parts of the work
+/// tree to list again; `None` (and why, to `obs`) when everything must be
+/// listed.
+fn carried_over(
+    repo: &gix::Repository,
+    worktree: &Path,
+    index: &gix::index::State,
+    earlier: Earlier,
+    obs: &mut dyn Observer,
+) -> Option<(Listing, Vec<gix::bstr::BString>)> {
+    let git_dirs = [repo.git_dir().to_owned(), repo.common_dir().to_owned()];
+    match incremental::units(worktree, &git_dirs, &earlier.changed, index) {
+        Ok(units) => {
+            obs.debug(&format!(
+                "{} paths changed since the last run: listing {} parts of the work tree again",
+                earlier.changed.len(),
+                units.len()
+            ));
+            Some((incremental::carry_over(earlier.listing, &units), units))
+        }
+        Err(why) => {
+            obs.debug(&format!("listing the whole work tree: {why}"));
+            None
+        }
+    }
 }

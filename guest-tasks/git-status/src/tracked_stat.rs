@@ -142,7 +142,7 @@ mod imp {
 
         /// What each of `paths` (relative to the work tree) is.
         pub fn stats(&mut self, paths: &[&BStr]) -> Vec<Option<Seen>> {
-            let answers = self.ask(paths, |root, paths| files::stat_names(root, paths));
+            let answers = self.ask(paths, files::stat_names);
             answers.into_iter().map(|stat| stat.map(seen)).collect()
         }
 

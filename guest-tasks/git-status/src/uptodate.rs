@@ -27,6 +27,7 @@ use gix::index::State;
 use gix::index::entry::mode::Change;
 use gix::index::entry::{Flags, Mode};
 
+use crate::incremental::Within;
 use crate::open::StatChecks;
 use crate::tracked_stat::TrackedStat;
 
@@ -45,7 +46,14 @@ pub struct Marked {
     pub mode_changed: Vec<BString>,
 }
 
-pub fn mark(repo: &gix::Repository, index: &State, checks: &StatChecks) -> Marked {
+/// Marks the entries at or below `within` (relative paths; none: all).
+pub fn mark(
+    repo: &gix::Repository,
+    index: &State,
+    checks: &StatChecks,
+    within: &[BString],
+) -> Marked {
+    let within = Within::new(within);
     let workdir = repo.workdir().expect("checked on open");
     let mut index = index.clone();
     let mut mode_changed = Vec::new();
@@ -62,7 +70,8 @@ pub fn mark(repo: &gix::Repository, index: &State, checks: &StatChecks) -> Marke
         .iter()
         .enumerate()
         .filter(|(_, entry)| {
-            !entry.flags.intersects(LEFT_TO_GIX)
+            within.covers(entry.path_in(paths))
+                && !entry.flags.intersects(LEFT_TO_GIX)
                 && matches!(
                     entry.mode,
                     Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK

@@ -514,3 +514,31 @@ fn trusts_stat_data_like_git() {
     }
     repo.assert_matches_git(None);
 }
+
+/// gix collapses a directory whose tracked files are all gone from disk
+/// into one untracked entry; for git it is still tracked and what is in
+/// it is listed one by one (a directory that replaced a tracked file not
+/// at all), however deep that goes.
+#[test]
+fn a_directory_whose_tracked_files_are_all_gone_lists_its_contents_one_by_one() {
+    let scratch = Scratch::new();
+    let repo = base(&scratch);
+    repo.commit_file("deep/er/c.txt", "c\n", "third");
+    fs::remove_file(repo.path.join("dir/b.txt")).unwrap();
+    repo.write("dir/b.txt/inner", "replaces the tracked file\n");
+    repo.write("dir/new.txt", "n\n");
+    repo.write("dir/sub/x.txt", "an untracked directory: one entry\n");
+    fs::remove_file(repo.path.join("deep/er/c.txt")).unwrap();
+    repo.write("deep/er/y.txt", "y\n");
+    repo.write("deep/z.txt", "z\n");
+    let s = repo.assert_matches_git(None);
+    assert_eq!(
+        counts(&s),
+        Counts {
+            staged: 0,
+            unstaged: 2,
+            untracked: 4,
+            conflicted: 0
+        }
+    );
+}
