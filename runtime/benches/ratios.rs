@@ -110,6 +110,7 @@ fn main() {
 
     let tree = workloads::real_tree(work.path());
     table.push(workloads::integrity_scan(&bench, &tree));
+    table.push(workloads::integrity_after_one_change(&bench, &tree));
     table.push(workloads::walk(&bench, &tree));
     table.extend(workloads::git_status(&bench, &tree));
     let (serve_rows, serve_lines) = serve::rows(&bench, &bench.dir.join("repo"));

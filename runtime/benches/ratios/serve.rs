@@ -194,6 +194,7 @@ pub fn rows(bench: &Bench, repo: &Path) -> (Vec<Row>, Vec<String>) {
         },
     );
     let _ = std::fs::remove_file(&touched);
+    let i1 = one_file_edit(&server, repo);
 
     let mut lines = Vec::new();
     let before = server.cpu();
@@ -234,7 +235,64 @@ pub fn rows(bench: &Bench, repo: &Path) -> (Vec<Row>, Vec<String>) {
         "server RSS after visiting 100 repositories: {:.1} MiB",
         server.rss_kib() as f64 / 1024.0
     ));
-    (vec![r1, r2, r3], lines)
+    (vec![r1, r2, r3, i1], lines)
+}
+
+/// I1: a tracked file edited, then `corral result git_status --fresh`
+/// (the client process included): the git task lists that file alone
+/// (`corral:task/incremental`), against a `git status` that writes
+/// nothing (`--no-optional-locks`: refreshing the index would be a change
+/// in the git directory, which makes the task list everything).
+fn one_file_edit(server: &Server, repo: &Path) -> Row {
+    let edited = repo.join("bench-edited.txt");
+    std::fs::write(&edited, "one\n").unwrap();
+    for args in [
+        &["add", "--", "bench-edited.txt"][..],
+        &[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-q",
+            "-m",
+            "edited",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    let git = || {
+        let mut command = Command::new("git");
+        command
+            .args([
+                "--no-optional-locks",
+                "status",
+                "--porcelain=v2",
+                "--branch",
+            ])
+            .current_dir(repo);
+        time(|| spawn(command))
+    };
+    let mut flip = false;
+    Row::paired(
+        "I1",
+        "a tracked file edited -> result git_status --fresh (client process) / git status",
+        "<= 0.5",
+        Target::AtMost(0.5),
+        || {
+            let baseline = git();
+            server.answer(repo);
+            flip = !flip;
+            std::fs::write(&edited, if flip { "two\n" } else { "one\n" }).unwrap();
+            let command = server.client(repo, &["result", "git_status", "--fresh"]);
+            (baseline, time(|| spawn(command)))
+        },
+    )
 }
 
 /// How long the idle CPU is sampled: long enough for a ticking clock

@@ -72,29 +72,67 @@ fn grant(host: &Path, guest: &str, mode: &str) -> String {
     format!("[[task.dir]]\nhost = {host:?}\nguest = {guest:?}\nmode = {mode:?}\n")
 }
 
-/// W1: the integrity scan of the tree against a native `sha256sum` of it.
-pub fn integrity_scan(bench: &Bench, tree: &Path) -> Row {
-    let state = bench.dir.join("w1-baseline");
+/// A manifest of the integrity scan of `tree`, named `name`.
+fn scan_of(bench: &Bench, name: &str, tree: &Path) -> PathBuf {
+    let state = bench.dir.join(format!("{name}-baseline"));
     std::fs::create_dir_all(&state).unwrap();
-    let manifest = one_task(
+    one_task(
         bench,
-        "w1",
+        name,
         INTEGRITY_SCAN,
         &["/tree", "/state/baseline.sha256"],
         &(grant(tree, "/tree", "ro") + &grant(&state, "/state", "rw")),
-    );
+    )
+}
+
+/// `sha256sum` of every file of `tree`, timed.
+fn sha256sum(tree: &Path) -> Duration {
+    let mut native = Command::new("sh");
+    native
+        .arg("-c")
+        .arg("find . -type f -print0 | xargs -0 sha256sum")
+        .current_dir(tree);
+    time(|| spawn(native))
+}
+
+/// W1: the integrity scan of the tree against a native `sha256sum` of it,
+/// with no digests kept from an earlier scan.
+pub fn integrity_scan(bench: &Bench, tree: &Path) -> Row {
+    let manifest = scan_of(bench, "w1", tree);
+    let kept = bench.dir.join("w1-state/task-state");
     Row::paired(
         "W1",
-        "integrity_scan of a real source tree / find | xargs sha256sum",
+        "integrity_scan of a real source tree, nothing kept / find | xargs sha256sum",
         "<= 2.0",
         Target::AtMost(2.0),
         || {
-            let mut native = Command::new("sh");
-            native
-                .arg("-c")
-                .arg("find . -type f -print0 | xargs -0 sha256sum")
-                .current_dir(tree);
-            (time(|| spawn(native)), bench.run_wall(&manifest, &[]))
+            let _ = std::fs::remove_dir_all(&kept);
+            (sha256sum(tree), bench.run_wall(&manifest, &[]))
+        },
+    )
+}
+
+/// W3: the integrity scan after one file of the tree changed (the digests
+/// of the last scan kept in its private state), against `sha256sum` of
+/// the whole tree, W1's baseline. On a copy of the tree: the bench writes.
+pub fn integrity_after_one_change(bench: &Bench, tree: &Path) -> Row {
+    let copy = bench.dir.join("w3-tree");
+    copy_files(tree, &copy);
+    let changed = copy.join("bench-changed.txt");
+    std::fs::write(&changed, "0").unwrap();
+    let manifest = scan_of(bench, "w3", &copy);
+    // The baseline, and digests kept for the next scans.
+    bench.run_wall(&manifest, &[]);
+    let mut round = 0;
+    Row::paired(
+        "W3",
+        "integrity_scan after one file changed / find | xargs sha256sum",
+        "<= 0.2",
+        Target::AtMost(0.2),
+        || {
+            round += 1;
+            std::fs::write(&changed, round.to_string()).unwrap();
+            (sha256sum(&copy), bench.run_wall(&manifest, &[]))
         },
     )
 }
