@@ -399,3 +399,129 @@ fn init_shows_link_targets_and_leaves_out_system_trees_and_huge_files() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
 }
+
+/// README's "Use it in your shell", executed as written: its commands
+/// after `cargo install` (for which the binary under test stands, on
+/// `PATH`) for zsh, and for bash and fish the steps `corral init` prints;
+/// then each shell, started as a user's would be, shows the repository's
+/// status in `cd`'s first prompt or soon after.
+#[test]
+fn readme_setup_works_as_written_in_zsh_bash_and_fish() {
+    use crate::terminal::{available, interactive_shell};
+    if !available(&["tmux", "zsh", "bash", "fish", "git"]) {
+        return;
+    }
+    let _cpu = crate::support::cpu_bound();
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Use it in your shell")
+        .nth(1)
+        .expect("README has the section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section opens with a sh block");
+    let commands: Vec<&str> = block
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert!(commands.len() <= 4, "at most four commands: {commands:?}");
+    assert!(
+        commands[0].starts_with("cargo install --path runtime"),
+        "{commands:?}"
+    );
+
+    for shell in ["zsh", "bash", "fish"] {
+        let fixture = Fixture::new();
+        let home = fixture.mkdir(&format!("readme-{shell}"));
+        let bin = fixture.mkdir("bin");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_corral"), bin.join("corral")).unwrap();
+        let runtime = home.join(".run");
+        std::fs::create_dir_all(&runtime).unwrap();
+        let path = format!("{}:/usr/bin:/bin", bin.display());
+        let sh = |script: &str| {
+            let output = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir(&home)
+                .env_clear()
+                .env("HOME", &home)
+                .env("PATH", &path)
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env("CORRAL_CACHE_DIR", crate::support::shared_cache_dir())
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{script}: {output:?}");
+            String::from_utf8(output.stdout).unwrap()
+        };
+        std::fs::write(home.join(".zshrc"), "autoload -Uz compinit && compinit\n").unwrap();
+        let printed = sh(commands[1]);
+        let next = |prefix: &str| -> String {
+            printed
+                .lines()
+                .find_map(|line| line.trim().strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("init prints {prefix:?}: {printed}"))
+                .trim()
+                .to_string()
+        };
+        let config = home.join(".config");
+        let rc = match shell {
+            "zsh" => {
+                for command in &commands[2..] {
+                    sh(command);
+                }
+                // "replace your `compinit` call with `corral_compinit`
+                // (after the `source` line)"
+                let zshrc = std::fs::read_to_string(home.join(".zshrc")).unwrap();
+                let zshrc = zshrc.replace("autoload -Uz compinit && compinit\n", "");
+                std::fs::write(
+                    home.join(".zshrc"),
+                    format!("{zshrc}corral_compinit\nPROMPT='READY> '\n"),
+                )
+                .unwrap();
+                home.join(".zshrc")
+            }
+            "bash" => {
+                sh(&next("bash:"));
+                let source = next("then in ~/.bashrc:");
+                let source = source.split('`').nth(1).unwrap();
+                std::fs::write(home.join(".bashrc"), format!("{source}\nPS1='READY> '\n")).unwrap();
+                home.join(".bashrc")
+            }
+            _ => {
+                sh(&next("fish:"));
+                let fish_config = config.join("fish/config.fish");
+                let source = next(&format!("then in {}:", fish_config.display()));
+                let source = source.split('`').nth(1).unwrap();
+                std::fs::create_dir_all(fish_config.parent().unwrap()).unwrap();
+                std::fs::write(
+                    &fish_config,
+                    format!("{source}\nfunction fish_prompt; echo -n 'READY> '; end\n"),
+                )
+                .unwrap();
+                fish_config
+            }
+        };
+        let repo = crate::git::repo(&home, "project", "main");
+        std::fs::write(repo.join("new.txt"), "x\n").unwrap();
+        let tmux = interactive_shell(&home, shell, &rc, std::time::Duration::from_secs(60));
+        tmux.send(&[&format!("cd {}", repo.display()), "Enter"]);
+        let show = match shell {
+            "fish" => "echo S=$corral_result_git_status",
+            _ => "echo S=${corral_results[git_status]}",
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            tmux.send(&[show, "Enter"]);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let screen = tmux.screen();
+            if screen.contains("S=branch=main") && screen.contains("untracked=1") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{shell}: no status after cd:\n{screen}"
+            );
+        }
+    }
+}

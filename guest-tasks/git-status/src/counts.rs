@@ -160,6 +160,13 @@ fn pass(
     tally: &mut Tally<'_>,
 ) -> Result<(), Error> {
     let failed = Error::failed("comparing the index with the work tree");
+    // Paths that are all tracked files hold nothing git lists as
+    // untracked (a directory that replaced one is that file's deletion):
+    // no directory walk.
+    let tracked_files = !everywhere
+        && paths
+            .iter()
+            .all(|path| index.entry_by_path(path.as_bstr()).is_some());
     let dirwalk = repo
         .dirwalk_options()
         .map_err(Error::failed("reading core.* settings"))?
@@ -168,7 +175,7 @@ fn pass(
         .emit_untracked(EmissionMode::CollapseDirectory);
     let walk_options = index_worktree::Options {
         sorting: None,
-        dirwalk_options: Some(dirwalk),
+        dirwalk_options: (!tracked_files).then_some(dirwalk),
         rewrites: None,
         thread_limit: None,
     };

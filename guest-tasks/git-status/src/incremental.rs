@@ -64,6 +64,28 @@ impl<'a> Within<'a> {
     }
 }
 
+/// The positions in `index` of the entries at or below `within` (all of
+/// them if it is empty), in order: by binary search, not by a pass over
+/// every entry.
+pub fn positions_within(index: &State, within: &[BString]) -> impl Iterator<Item = usize> + use<> {
+    let mut positions: Vec<usize> = Vec::new();
+    let every = within.is_empty().then_some(0..index.entries().len());
+    for path in within {
+        positions.extend(index.entry_index_by_path(path.as_bstr()).ok());
+        let mut prefix = path.clone();
+        prefix.push(b'/');
+        positions.extend(
+            index
+                .prefixed_entries_range(prefix.as_bstr())
+                .into_iter()
+                .flatten(),
+        );
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    every.into_iter().flatten().chain(positions)
+}
+
 /// The units to list again for `changed` (absolute paths), or why the
 /// whole work tree must be listed.
 pub fn units(

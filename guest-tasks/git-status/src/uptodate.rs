@@ -27,7 +27,7 @@ use gix::index::State;
 use gix::index::entry::mode::Change;
 use gix::index::entry::{Flags, Mode};
 
-use crate::incremental::Within;
+use crate::incremental;
 use crate::open::StatChecks;
 use crate::tracked_stat::TrackedStat;
 
@@ -53,7 +53,7 @@ pub fn mark(
     checks: &StatChecks,
     within: &[BString],
 ) -> Marked {
-    let within = Within::new(within);
+    let positions = incremental::positions_within(index, within);
     let workdir = repo.workdir().expect("checked on open");
     let mut index = index.clone();
     let mut mode_changed = Vec::new();
@@ -66,12 +66,10 @@ pub fn mark(
     let timestamp = index.timestamp();
     let hash = repo.object_hash();
     let (entries, paths) = index.entries_mut_and_pathbacking();
-    let candidates: Vec<(usize, &BStr)> = entries
-        .iter()
-        .enumerate()
+    let candidates: Vec<(usize, &BStr)> = positions
+        .map(|at| (at, &entries[at]))
         .filter(|(_, entry)| {
-            within.covers(entry.path_in(paths))
-                && !entry.flags.intersects(LEFT_TO_GIX)
+            !entry.flags.intersects(LEFT_TO_GIX)
                 && matches!(
                     entry.mode,
                     Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK

@@ -97,6 +97,7 @@ pub async fn run_attempt(
         None => None,
     };
     let captures = (Capture::new(CAPTURE_BYTES), Capture::new(CAPTURE_BYTES));
+    let inline_files = policy::runs_inline(&grants);
     let wasi = match policy::wasi_context(task, grants, &captures.0, &captures.1) {
         Ok(wasi) => wasi,
         Err(failure) => return Err(failure),
@@ -113,6 +114,7 @@ pub async fn run_attempt(
     // The epoch clock ticks from before the store's deadline is set until
     // the store is gone.
     state.incremental = incremental;
+    state.inline_files = inline_files;
     let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);

@@ -48,7 +48,7 @@ impl files::Host for StoreData {
             return Err(ErrorCode::Overflow);
         }
         self.charge(names.len() as u64 * FUEL_PER_STAT);
-        blocking(move || {
+        blocking(self.inline_files, move || {
             let mut parents = Parents::new(&dir);
             Ok(names
                 .iter()
@@ -63,7 +63,7 @@ impl files::Host for StoreData {
 
     async fn list_dir(&mut self, dir: Resource<Descriptor>) -> Result<Vec<DirEntry>, ErrorCode> {
         let dir = self.directory(&dir)?;
-        let listed = blocking(move || {
+        let listed = blocking(self.inline_files, move || {
             let mut entries = Vec::new();
             // Its own descriptor: the task's may be `O_PATH`, and a listing
             // must not move a shared position.
@@ -114,7 +114,10 @@ impl files::Host for StoreData {
         let deadline = self.deadline;
         let digest = match budget.spend(size) {
             Ok(()) => {
-                blocking(move || hash(&file, size, algorithm, deadline, &mut Vec::new())).await
+                blocking(self.inline_files, move || {
+                    hash(&file, size, algorithm, deadline, &mut Vec::new())
+                })
+                .await
             }
             Err(error) => Err(error),
         };
@@ -134,7 +137,7 @@ impl files::Host for StoreData {
         }
         let mut budget = Budget::new(self);
         let deadline = self.deadline;
-        let (digests, budget) = blocking(move || {
+        let (digests, budget) = blocking(self.inline_files, move || {
             let mut buf = Vec::new();
             let mut parents = Parents::new(&dir);
             let digests = names
@@ -399,9 +402,17 @@ fn error_code(error: io::Error) -> ErrorCode {
 }
 
 /// Runs blocking file-system work off the executor.
+/// Runs file work as WASI runs the task's own file calls: on this thread
+/// when every grant is on a local filesystem (a hand-off per call costs
+/// more than the work), else on the blocking pool, so a hung filesystem
+/// cannot hold an executor thread (see `policy::runs_inline`).
 async fn blocking<T: Send + 'static>(
+    inline: bool,
     work: impl FnOnce() -> Result<T, ErrorCode> + Send + 'static,
 ) -> Result<T, ErrorCode> {
+    if inline {
+        return work();
+    }
     tokio::task::spawn_blocking(work)
         .await
         .unwrap_or(Err(ErrorCode::Io))

@@ -48,6 +48,9 @@ pub struct StoreData {
     /// The cursor and change feed of a task that imports
     /// `corral:task/incremental`.
     pub incremental: Option<Incremental>,
+    /// `corral:task/files` work runs on the executor's thread, as the
+    /// task's WASI file calls do (see `policy::runs_inline`).
+    pub inline_files: bool,
 }
 
 impl StoreData {
@@ -75,6 +78,7 @@ impl StoreData {
             fuel_at_call: 0,
             host_fuel: 0,
             incremental: None,
+            inline_files: false,
         }
     }
 

@@ -22,6 +22,15 @@ pub struct Grant<'a> {
     pub access: Access,
 }
 
+/// Whether file calls run inline: when every grant is on a local
+/// filesystem (a hand-off to tokio's blocking pool per call made guest
+/// reads and walks several times slower); on anything else they stay on
+/// the blocking pool, so a hung filesystem cannot hold an executor thread
+/// where no timeout could end the task.
+pub fn runs_inline(grants: &[Grant<'_>]) -> bool {
+    !grants.is_empty() && grants.iter().all(|grant| local_fs::is_local(grant.host))
+}
+
 /// Builds the WASI context for one attempt of `task`.
 pub fn wasi_context<'a>(
     task: &Task,
@@ -31,14 +40,7 @@ pub fn wasi_context<'a>(
 ) -> Result<WasiCtx, Failure> {
     let grants: Vec<Grant<'a>> = grants.into_iter().collect();
     let mut builder = WasiCtxBuilder::new();
-    // File calls run inline when every grant is on a local filesystem (a
-    // hand-off to tokio's blocking pool per call made guest reads and walks
-    // several times slower); on anything else they stay on the blocking
-    // pool, so a hung filesystem cannot hold an executor thread where no
-    // timeout could end the task.
-    builder.allow_blocking_current_thread(
-        !grants.is_empty() && grants.iter().all(|grant| local_fs::is_local(grant.host)),
-    );
+    builder.allow_blocking_current_thread(runs_inline(&grants));
     builder
         .arg(task.id.as_str())
         .args(&task.args)

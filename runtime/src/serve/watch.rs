@@ -602,6 +602,57 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_names_what_changed_after_a_cursor_and_forgets_when_it_must() {
+        let root = tempfile::tempdir().unwrap();
+        let top = root.path().to_path_buf();
+        std::fs::create_dir(top.join("a")).unwrap();
+        std::fs::write(top.join("a/f"), "1").unwrap();
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::Tree(top.clone())];
+        let first = watches.cursor(&roots).unwrap();
+        assert_eq!(watches.changed_since(&roots, first), Ok(Vec::new()));
+        std::fs::write(top.join("a/f"), "2").unwrap();
+        std::fs::create_dir(top.join("b")).unwrap();
+        std::fs::write(top.join("b/g"), "x").unwrap();
+        // `b/g` was made before `b` was watched: `b` covers it.
+        let changed = watches.changed_since(&roots, first).unwrap();
+        assert_eq!(changed, vec![top.join("a/f"), top.join("b")]);
+        std::fs::write(top.join("b/g"), "y").unwrap();
+        let changed = watches.changed_since(&roots, first).unwrap();
+        assert_eq!(
+            changed,
+            vec![top.join("a/f"), top.join("b"), top.join("b/g")]
+        );
+        let second = watches.cursor(&roots).unwrap();
+        assert_eq!(watches.changed_since(&roots, second), Ok(Vec::new()));
+        assert_eq!(
+            watches.changed_since(&roots, first),
+            Ok(changed),
+            "an older cursor still sees its changes"
+        );
+
+        // More distinct paths than are kept: what came before is unknown.
+        let many = top.join("many");
+        std::fs::create_dir(&many).unwrap();
+        let third = watches.cursor(&roots).unwrap();
+        for batch in 0..3 {
+            for n in 0..MAX_CHANGED_PATHS / 2 {
+                std::fs::File::create(many.join(format!("{batch}-{n}"))).unwrap();
+            }
+            // Read as it goes, so the kernel's own queue does not overflow.
+            watches.drain();
+        }
+        assert!(watches.changed_since(&roots, first).is_err());
+        assert!(watches.changed_since(&roots, third).is_err());
+        let fourth = watches.cursor(&roots).unwrap();
+        assert_eq!(watches.changed_since(&roots, fourth), Ok(Vec::new()));
+
+        // A renamed directory drops the set: every cursor is unknown.
+        std::fs::rename(top.join("b"), top.join("c")).unwrap();
+        assert!(watches.changed_since(&roots, fourth).is_err());
+    }
+
+    #[test]
     fn kernel_filesystems_cannot_be_watched() {
         let mut watches = Watches::new().unwrap();
         let roots = [Root::File(PathBuf::from("/proc/self/status"))];

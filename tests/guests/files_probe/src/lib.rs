@@ -80,28 +80,17 @@ fn open_dir(dir: &str) -> Result<Descriptor, Failure> {
     files::open_dir(dir).ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))
 }
 
-/// Counts what is under `root`, listing each directory once and opening
-/// subdirectories without following symlinks.
+/// Counts what is under `root` (the guest library's walk: one
+/// `list-dir` per directory, subdirectories opened without following).
 fn walk(root: Descriptor) -> Result<String, Failure> {
     let (mut files, mut dirs, mut bytes) = (0_u64, 0_u64, 0_u64);
-    let mut pending = vec![root];
-    while let Some(dir) = pending.pop() {
-        for entry in files::list_dir(&dir).map_err(failed)? {
-            if entry.stat.type_ == files::DescriptorType::Directory {
-                dirs += 1;
-                let sub = dir
-                    .open_at(
-                        PathFlags::empty(),
-                        &entry.name,
-                        OpenFlags::DIRECTORY,
-                        DescriptorFlags::READ,
-                    )
-                    .map_err(failed)?;
-                pending.push(sub);
-            } else {
-                files += 1;
-                bytes += entry.stat.size;
-            }
+    let entries = files::walk(&root).map_err(|(_, code)| failed(code))?;
+    for (_, stat) in entries {
+        if stat.type_ == files::DescriptorType::Directory {
+            dirs += 1;
+        } else {
+            files += 1;
+            bytes += stat.size;
         }
     }
     Ok(format!("files={files} dirs={dirs} bytes={bytes}"))
