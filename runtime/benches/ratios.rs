@@ -121,6 +121,9 @@ fn main() {
     if let Some(row) = shell_startup(&bench, &one) {
         table.push(row);
     }
+    if let Some(row) = completion::bash_first_tab(&bench) {
+        table.push(row);
+    }
     if let Some(row) = completion::zsh_compinit(&bench) {
         table.push(row);
     }

@@ -1,12 +1,14 @@
 //! Z1: a zsh start-up that runs `compinit`, with corral keeping the dump
 //! (`corral_compinit`: `compinit -C` on the dump `zsh_compdump` writes,
 //! compiled by the snippet after a prompt) against plain `compinit` on the
-//! same `$fpath` with its own, warm `.zcompdump`.
+//! same `$fpath` with its own, warm `.zcompdump`. B1: bash's first Tab on
+//! a command, corral's loader (its index) against bash-completion's.
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use corral_test_artifacts::ZSH_COMPDUMP;
+use corral_test_artifacts::{COMPLETION_CACHE_SCAN, ZSH_COMPDUMP};
 
 use super::{Bench, CORRAL, Row, Target, spawn, time};
 
@@ -91,5 +93,79 @@ pub fn zsh_compinit(bench: &Bench) -> Option<Row> {
         "<= 0.5",
         Target::AtMost(0.5),
         || (start_zsh(&plain), start_zsh(&with)),
+    ))
+}
+
+/// Where Debian's bash-completion keeps its framework and definitions.
+const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
+const BASH_DEFINITIONS: &str = "/usr/share/bash-completion/completions";
+
+/// B1: the first Tab on `ssh` in a new interactive bash: the default
+/// loader (`complete -D`) called as bash calls it, timed by bash itself
+/// (`$EPOCHREALTIME`), with corral's snippet (the definition found in
+/// `completion_cache_scan`'s index; bash-completion's helpers load with
+/// it) against a bash that sourced bash-completion at start-up.
+pub fn bash_first_tab(bench: &Bench) -> Option<Row> {
+    if !Path::new(BASH_COMPLETION).is_file() || !Path::new(BASH_DEFINITIONS).join("ssh").is_file() {
+        eprintln!("B1 skipped: bash-completion is not installed");
+        return None;
+    }
+    let dir = bench.dir.join("b1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("manifest.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "version = 1\n[runtime]\nstate_dir = {:?}\n[[task]]\nid = \"completion_cache_scan\"\nrationale = \"benchmark\"\ncomponent = {COMPLETION_CACHE_SCAN:?}\ntimeout_ms = 10000\nfuel = 40_000_000_000\nargs = [\"/completions/bash/1\", \"/cache/completions.index\"]\n[[task.dir]]\nhost = {BASH_DEFINITIONS:?}\nguest = \"/completions/bash/1\"\nmode = \"ro\"\n[[task.dir]]\nhost = {:?}\nguest = \"/cache\"\nmode = \"rw\"\n",
+            dir.join("state"),
+            dir.join("state/cache"),
+        ),
+    )
+    .unwrap();
+    let corral = |args: &[&str]| {
+        let output = Command::new(CORRAL)
+            .args(args)
+            .arg("--manifest")
+            .arg(&manifest)
+            .env("CORRAL_CACHE_DIR", &bench.cache)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    corral(&["run", "--quiet"]);
+    let with = dir.join("with.bashrc");
+    std::fs::write(&with, corral(&["shell-init", "bash"])).unwrap();
+    let plain = dir.join("plain.bashrc");
+    std::fs::write(&plain, format!(". {BASH_COMPLETION}\n")).unwrap();
+    // What bash does at the first Tab after `ssh `: call the default loader.
+    let first_tab = |rc: &Path| {
+        let script = "f=$(complete -p -D); f=${f#complete -F }; f=${f%% *}; \
+            s=$EPOCHREALTIME; $f ssh '' ssh; e=$EPOCHREALTIME; \
+            complete -p ssh >/dev/null || exit 3; echo \"$s $e\"";
+        let output = Command::new("bash")
+            .arg("--rcfile")
+            .arg(rc)
+            .args(["-i", "-c", script])
+            .env("HOME", &dir)
+            .env("TERM", "dumb")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let times: Vec<f64> = text
+            .split_whitespace()
+            .rev()
+            .take(2)
+            .map(|word| word.parse().expect("EPOCHREALTIME"))
+            .collect();
+        Duration::from_secs_f64(times[0] - times[1])
+    };
+    Some(Row::paired(
+        "B1",
+        "bash's first Tab on `ssh`: corral's loader / bash-completion's",
+        "<= 1.0",
+        Target::AtMost(1.0),
+        || (first_tab(&plain), first_tab(&with)),
     ))
 }
