@@ -116,7 +116,7 @@ pub fn bash_first_tab(bench: &Bench) -> Option<Row> {
     std::fs::write(
         &manifest,
         format!(
-            "version = 1\n[runtime]\nstate_dir = {:?}\n[[task]]\nid = \"completion_cache_scan\"\nrationale = \"benchmark\"\ncomponent = {COMPLETION_CACHE_SCAN:?}\ntimeout_ms = 10000\nfuel = 40_000_000_000\nargs = [\"/completions/bash/1\", \"/cache/completions.index\"]\n[[task.dir]]\nhost = {BASH_DEFINITIONS:?}\nguest = \"/completions/bash/1\"\nmode = \"ro\"\n[[task.dir]]\nhost = {:?}\nguest = \"/cache\"\nmode = \"rw\"\n",
+            "version = 1\n[runtime]\nstate_dir = {:?}\n[[task]]\nid = \"completion_cache_scan\"\nrationale = \"benchmark\"\ncomponent = {COMPLETION_CACHE_SCAN:?}\ntimeout_ms = 5000\nfuel = 40_000_000_000\nargs = [\"/completions/bash/1\", \"/cache/completions.index\"]\n[[task.dir]]\nhost = {BASH_DEFINITIONS:?}\nguest = \"/completions/bash/1\"\nmode = \"ro\"\n[[task.dir]]\nhost = {:?}\nguest = \"/cache\"\nmode = \"rw\"\n",
             dir.join("state"),
             dir.join("state/cache"),
         ),
