@@ -33,7 +33,7 @@ pub const MAX_UNITS: usize = 256;
 const RULE_FILES: [&str; 3] = [".gitignore", ".gitattributes", ".gitmodules"];
 
 /// Paths relative to the top, each covering itself and what is below it;
-/// none cover everything.
+/// none cover nothing.
 pub struct Within<'a> {
     roots: HashSet<&'a BStr>,
 }
@@ -48,9 +48,6 @@ impl<'a> Within<'a> {
     /// Whether `path` (an untracked directory may end in `/`) is one of
     /// the roots or below one.
     pub fn covers(&self, path: &BStr) -> bool {
-        if self.roots.is_empty() {
-            return true;
-        }
         let path = path.strip_suffix(b"/").unwrap_or(path).as_bstr();
         self.roots.contains(path) || self.below(path)
     }
@@ -201,6 +198,6 @@ mod tests {
         for path in ["a", "a/bc", "ab", "d", "cd/e"] {
             assert!(!within.covers(path.into()), "{path}");
         }
-        assert!(Within::new(&[]).covers("anything".into()));
+        assert!(!Within::new(&[]).covers("anything".into()));
     }
 }

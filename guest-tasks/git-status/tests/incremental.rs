@@ -154,6 +154,8 @@ fn each_change_is_listed_again_alone_and_the_answer_stays_gits() {
 
     let incremental = [
         follower.step("a new file at the top", |repo| repo.write("x", "x\n")),
+        // Nothing changed since: the listing is carried over whole.
+        follower.step("nothing", |_| {}),
         follower.step("a tracked file rewritten at once, same size", |repo| {
             repo.write("a.txt", "b\n")
         }),
