@@ -54,17 +54,7 @@ pub fn zsh_compinit(bench: &Bench) -> Option<Row> {
     }
     let manifest_path = dir.join("manifest.toml");
     std::fs::write(&manifest_path, manifest).unwrap();
-    let corral = |args: &[&str]| {
-        let output = Command::new(CORRAL)
-            .args(args)
-            .arg("--manifest")
-            .arg(&manifest_path)
-            .env("CORRAL_CACHE_DIR", &bench.cache)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        output.stdout
-    };
+    let corral = |args: &[&str]| corral_with(bench, &manifest_path, args);
     corral(&["run", "--quiet"]);
     let mut rc = corral(&["shell-init", "zsh"]);
     rc.extend_from_slice(b"corral_compinit\n");
@@ -96,6 +86,20 @@ pub fn zsh_compinit(bench: &Bench) -> Option<Row> {
     ))
 }
 
+/// `corral ARGS --manifest MANIFEST` with the bench's cache; it must
+/// succeed. Its standard output.
+fn corral_with(bench: &Bench, manifest: &Path, args: &[&str]) -> Vec<u8> {
+    let output = Command::new(CORRAL)
+        .args(args)
+        .arg("--manifest")
+        .arg(manifest)
+        .env("CORRAL_CACHE_DIR", &bench.cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    output.stdout
+}
+
 /// Where Debian's bash-completion keeps its framework and definitions.
 const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
 const BASH_DEFINITIONS: &str = "/usr/share/bash-completion/completions";
@@ -122,17 +126,7 @@ pub fn bash_first_tab(bench: &Bench) -> Option<Row> {
         ),
     )
     .unwrap();
-    let corral = |args: &[&str]| {
-        let output = Command::new(CORRAL)
-            .args(args)
-            .arg("--manifest")
-            .arg(&manifest)
-            .env("CORRAL_CACHE_DIR", &bench.cache)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        output.stdout
-    };
+    let corral = |args: &[&str]| corral_with(bench, &manifest, args);
     corral(&["run", "--quiet"]);
     let with = dir.join("with.bashrc");
     std::fs::write(&with, corral(&["shell-init", "bash"])).unwrap();

@@ -562,9 +562,13 @@ impl Scheduler {
     /// Drops the task's state if its attempt left it past the caps.
     async fn cap_task_state(&self, task: &Task, state_dir: &Path) {
         let dir = state_dir.to_path_buf();
-        match tokio::task::spawn_blocking(move || task_state::enforce_cap(&dir)).await {
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(usage))) => self.events.emit(Event::Log {
+        let capped = tokio::task::spawn_blocking(move || task_state::enforce_cap(&dir))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|capped| capped);
+        match capped {
+            Ok(None) => {}
+            Ok(Some(usage)) => self.events.emit(Event::Log {
                 label: task.label.to_string(),
                 level: LogLevel::Warn,
                 message: format!(
@@ -575,7 +579,6 @@ impl Scheduler {
                     task_state::MAX_STATE_ENTRIES
                 ),
             }),
-            Ok(Err(error)) => tracing::warn!(task = %task.id, %error, "cannot measure private state"),
             Err(error) => tracing::warn!(task = %task.id, %error, "cannot measure private state"),
         }
     }

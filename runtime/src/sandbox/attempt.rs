@@ -86,13 +86,16 @@ pub async fn run_attempt(
                 guest: STATE_GUEST_PATH,
                 access: Access::Rw,
             });
-            let staging = task.clone();
-            let feed = setup.feed;
-            Some(
-                tokio::task::spawn_blocking(move || Incremental::start(feed, &staging))
-                    .await
-                    .map_err(|error| Failure::new(FailReason::Load, error.to_string()))?,
-            )
+            Some(match setup.feed {
+                // The feed may start watching the grants: off the executor.
+                Some(feed) => {
+                    let staging = task.clone();
+                    tokio::task::spawn_blocking(move || Incremental::start(Some(feed), &staging))
+                        .await
+                        .map_err(|error| Failure::new(FailReason::Load, error.to_string()))?
+                }
+                None => Incremental::start(None, task),
+            })
         }
         None => None,
     };
@@ -111,10 +114,10 @@ pub async fn run_attempt(
         &task.label,
         attempt.events,
     );
-    // The epoch clock ticks from before the store's deadline is set until
-    // the store is gone.
     state.incremental = incremental;
     state.inline_files = inline_files;
+    // The epoch clock ticks from before the store's deadline is set until
+    // the store is gone.
     let _running = runtime.guest_running();
     let mut store = Store::new(runtime.engine(), state);
     store.limiter(|state| &mut state.limits);

@@ -401,7 +401,6 @@ fn error_code(error: io::Error) -> ErrorCode {
     FsError::from(error).downcast().unwrap_or(ErrorCode::Io)
 }
 
-/// Runs blocking file-system work off the executor.
 /// Runs file work as WASI runs the task's own file calls: on this thread
 /// when every grant is on a local filesystem (a hand-off per call costs
 /// more than the work), else on the blocking pool, so a hung filesystem
