@@ -33,6 +33,8 @@ wit_bindgen::generate!({
     },
 });
 
+pub mod known;
+
 pub use corral::task::files::{
     DigestAlgorithm, DirEntry, FileStat, digest, digest_names, list_dir, stat_names,
 };
@@ -82,6 +84,15 @@ pub fn open_dir(path: &str) -> Option<Descriptor> {
 /// are descended (never through a symlink) and listed themselves too.
 /// On failure, the relative path of the directory that failed.
 pub fn walk(root: &Descriptor) -> Result<Vec<(String, FileStat)>, (String, ErrorCode)> {
+    walk_where(root, |_, _| true)
+}
+
+/// [`walk`], leaving out (and not descending into) every entry for which
+/// `keep(relative path, lstat data)` says no.
+pub fn walk_where(
+    root: &Descriptor,
+    mut keep: impl FnMut(&str, &FileStat) -> bool,
+) -> Result<Vec<(String, FileStat)>, (String, ErrorCode)> {
     let mut found = Vec::new();
     let mut pending: Vec<(String, Option<Descriptor>)> = vec![(String::new(), None)];
     while let Some((relative, descriptor)) = pending.pop() {
@@ -92,6 +103,9 @@ pub fn walk(root: &Descriptor) -> Result<Vec<(String, FileStat)>, (String, Error
                 "" => entry.name.clone(),
                 parent => format!("{parent}/{}", entry.name),
             };
+            if !keep(&path, &entry.stat) {
+                continue;
+            }
             if entry.stat.type_ == DescriptorType::Directory {
                 let sub = dir
                     .open_at(

@@ -18,7 +18,7 @@
 //! path.
 //!
 //! Files whose full `lstat` data is unchanged since the last scan keep
-//! the digest that scan computed (see `known.rs`); the rest are hashed
+//! the digest that scan computed (see `corral_task_files::known`); the rest are hashed
 //! natively by the host.
 //!
 //! `--rebaseline` accepts the current state: the baseline is rewritten and
@@ -28,7 +28,6 @@
 //! manifest's `args`.
 
 mod baseline;
-mod known;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -39,7 +38,11 @@ use std::path::Path;
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
 use corral_task_files::DigestAlgorithm;
-use known::{Known, Stamp};
+use corral_task_files::known::{self, Known, Stamp};
+
+/// The private state file of digests, and its format's tag.
+const STATE_FILE: &str = "digests";
+const STATE_TAG: &str = "integrity-scan digests v2";
 
 wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
@@ -60,14 +63,14 @@ impl Guest for Component {
 
         // Before any file is looked at: what changes from now on is seen
         // by the next scan.
-        let started_ns = now_ns();
+        let started_ns = known::now_ns();
         segment_start("walk");
         let watched = watched_files(roots, baseline_file);
         segment_end("walk");
         let watched = watched?;
 
         segment_start("hash");
-        let known = Known::load();
+        let known = Known::load(STATE_FILE, STATE_TAG);
         let current = hash_all(&watched, &known);
         segment_end("hash");
         let (current, hashed) = current?;
@@ -83,6 +86,8 @@ impl Guest for Component {
         // Unchanged when every digest was reused for the same files.
         if hashed > 0 || known.len() != watched.len() {
             known::store(
+                STATE_FILE,
+                STATE_TAG,
                 started_ns,
                 watched.iter().filter_map(|file| {
                     Some((
@@ -206,7 +211,11 @@ fn hash_all(files: &[Watched], known: &Known) -> Result<(Digests, usize), Failur
     }
     let mut by_dir: BTreeMap<&str, Vec<&Watched>> = BTreeMap::new();
     for file in files {
-        match known.digest(&file.reported, file.stamp) {
+        // A digest that is not 64 hex digits is foreign state, not ours.
+        let reused = known
+            .get(&file.reported, file.stamp)
+            .filter(|digest| digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        match reused {
             Some(digest) => {
                 digests.insert(file.reported.clone(), digest.to_owned());
             }
@@ -314,13 +323,6 @@ fn write_atomically(path: &str, contents: &str) -> Result<(), Failure> {
     };
     write().map_err(|e| Failure::Error(format!("{tmp}: {e}")))?;
     fs::rename(&tmp, path).map_err(|e| Failure::Error(format!("{tmp} -> {path}: {e}")))
-}
-
-/// Now, in nanoseconds since the Unix epoch.
-fn now_ns() -> i128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as i128)
 }
 
 /// Nanoseconds of the wall clock: distinct for writers that are not
