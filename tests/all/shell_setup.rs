@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Fixture, artifacts};
+use crate::support::{Fixture, Run, artifacts};
 use crate::terminal::{Tmux, available, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -29,9 +29,15 @@ fn zsh_fpath() -> (String, Vec<String>) {
     (version, dirs)
 }
 
-/// A manifest whose `zsh_compdump` reads zsh's real `$fpath`.
-fn compdump_manifest(fixture: &Fixture) -> PathBuf {
-    let (version, dirs) = zsh_fpath();
+/// A manifest whose `zsh_compdump` reads `first` (directories of the
+/// fixture's) and then zsh's real `$fpath`.
+fn compdump_manifest(fixture: &Fixture, first: &[&str]) -> PathBuf {
+    let (version, real) = zsh_fpath();
+    let dirs: Vec<String> = first
+        .iter()
+        .map(|dir| fixture.path().join(dir).display().to_string())
+        .chain(real)
+        .collect();
     let mut args = vec!["/cache/zcompdump".to_string(), version];
     args.extend(dirs.iter().cloned());
     let mut text = format!(
@@ -81,7 +87,7 @@ fn zsh_compdump_defines_what_compinit_defines_from_the_same_fpath() {
         return;
     }
     let fixture = Fixture::new();
-    let ours = compdump_manifest(&fixture);
+    let ours = compdump_manifest(&fixture, &[]);
     let run = fixture.corral(&["run", "--quiet"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
@@ -117,6 +123,142 @@ fn zsh_compdump_defines_what_compinit_defines_from_the_same_fpath() {
     );
 }
 
+/// The numbers in the guest log line of `run` that holds `said`, in order.
+fn logged_numbers(run: &Run, said: &str) -> Vec<usize> {
+    let line = run
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("LOG ") && line.contains(said))
+        .unwrap_or_else(|| panic!("no log line with {said:?}:\n{}", run.stderr));
+    line[line.find("message=").unwrap()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|word| word.parse().ok())
+        .collect()
+}
+
+#[test]
+fn zsh_compdump_rereads_only_changed_files_and_writes_the_dump_a_fresh_scan_writes() {
+    if !available(&["zsh"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    fixture.write("zfunc/_corral_one", "#compdef corral-one\n");
+    fixture.write("zfunc/_corral_two", "#compdef corral-two\n");
+    let dump = compdump_manifest(&fixture, &["zfunc"]);
+    // Files changed within a second of a scan's start are read again by
+    // the next one (the racy-clean rule): let these settle first.
+    std::thread::sleep(Duration::from_millis(1200));
+    // (files read, files in $fpath)
+    let scan = || {
+        let run = fixture.corral(&["run"]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        match logged_numbers(&run, "files read;")[..] {
+            [read, of, ..] => (read, of),
+            _ => panic!("{}", run.stderr),
+        }
+    };
+    let (everything, of) = scan();
+    assert!(
+        everything == of && of > 500,
+        "the first scan reads every file: {everything} of {of}"
+    );
+    let scan = || scan().0;
+    assert_eq!(scan(), 0, "nothing changed");
+
+    // The same size, a new first line: only this file is read again.
+    fixture.write("zfunc/_corral_two", "#compdef corral-2wo\n");
+    assert_eq!(scan(), 1);
+    let incremental = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        incremental.contains("'corral-2wo' '_corral_two'"),
+        "{incremental}"
+    );
+    assert!(!incremental.contains("'corral-two'"), "{incremental}");
+
+    std::fs::remove_dir_all(fixture.path().join(".corral/task-state")).unwrap();
+    std::fs::remove_file(&dump).unwrap();
+    assert_eq!(scan(), everything, "without state, every file is read");
+    assert_eq!(std::fs::read_to_string(&dump).unwrap(), incremental);
+}
+
+#[test]
+fn the_completion_index_rereads_only_changed_files_and_equals_a_fresh_scan() {
+    let (bash, fish) = (
+        "/usr/share/bash-completion/completions",
+        "/usr/share/fish/completions",
+    );
+    if !Path::new(bash).is_dir() || !Path::new(fish).is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bash-completion and fish are not installed"
+        );
+        return;
+    }
+    // Copies of the real directories, so that the test can change them.
+    let fixture = Fixture::new();
+    for (from, to) in [(bash, "tree/bash"), (fish, "tree/fish")] {
+        let to = fixture.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let copied = Command::new("cp").arg("-a").arg(from).arg(&to).status();
+        assert!(copied.unwrap().success());
+    }
+    fixture.manifest(&format!(
+        "[[task]]\nid = \"completion_cache_scan\"\nrationale = \"t\"\ncomponent = {:?}\ntimeout_ms = 5000\nfuel = 40_000_000_000\nargs = [\"/c/bash\", \"/c/fish\", \"/cache/completions.index\"]\n[[task.dir]]\nhost = \"tree/bash\"\nguest = \"/c/bash\"\nmode = \"ro\"\n[[task.dir]]\nhost = \"tree/fish\"\nguest = \"/c/fish\"\nmode = \"ro\"\n[[task.dir]]\nhost = \".corral/cache\"\nguest = \"/cache\"\nmode = \"rw\"\n",
+        artifacts::COMPLETION_CACHE_SCAN
+    ));
+    let index = fixture.path().join(".corral/cache/completions.index");
+    std::thread::sleep(Duration::from_millis(1200));
+    // "indexed D completion definitions from F files (R read, ...)"
+    let scan = || {
+        let run = fixture.corral(&["run"]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        match logged_numbers(&run, "completion definitions from")[..] {
+            [_, _, read, ..] => read,
+            _ => panic!("{}", run.stderr),
+        }
+    };
+    let everything = scan();
+    assert!(everything > 1000, "{everything}");
+    let first = std::fs::read_to_string(&index).unwrap();
+    let modified = std::fs::metadata(&index).unwrap().modified().unwrap();
+    assert_eq!(scan(), 0, "nothing changed");
+    assert_eq!(
+        std::fs::metadata(&index).unwrap().modified().unwrap(),
+        modified,
+        "an unchanged index is not rewritten"
+    );
+
+    // One file edited, one added, one removed: those two are read, and the
+    // links to the edited one (bash-completion's scp, sftp, ... -> ssh).
+    let edited = fixture.path().join("tree/bash/ssh");
+    let links = std::fs::read_dir(fixture.path().join("tree/bash"))
+        .unwrap()
+        .filter(|entry| {
+            std::fs::read_link(entry.as_ref().unwrap().path())
+                .is_ok_and(|to| to == Path::new("ssh"))
+        })
+        .count();
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str("complete -F _comp_cmd_ssh corral-ssh\n");
+    std::fs::write(&edited, text).unwrap();
+    fixture.write("tree/fish/corral-new.fish", "complete -c corral-new -s h\n");
+    std::fs::remove_file(fixture.path().join("tree/fish/git.fish")).unwrap();
+    assert_eq!(scan(), 2 + links);
+    let incremental = std::fs::read_to_string(&index).unwrap();
+    assert_ne!(incremental, first);
+    for line in [
+        "corral-ssh\tbash\t/c/bash/ssh\n",
+        "corral-new\tfish\t/c/fish/corral-new.fish\n",
+    ] {
+        assert!(incremental.contains(line), "{line:?} missing");
+    }
+    assert!(!incremental.contains("/c/fish/git.fish"));
+
+    std::fs::remove_dir_all(fixture.path().join(".corral/task-state")).unwrap();
+    assert_eq!(scan(), everything);
+    assert_eq!(std::fs::read_to_string(&index).unwrap(), incremental);
+}
+
 /// Starts `shell` in tmux in the fixture with `rc` as its start-up file.
 fn shell_in_tmux(fixture: &Fixture, shell: &str, rc: &str) -> Tmux {
     let rc_name = if shell == "zsh" { ".zshrc" } else { "bashrc" };
@@ -137,7 +279,7 @@ fn zsh_completes_on_the_first_tab_from_corrals_dump() {
         return;
     }
     let fixture = Fixture::new();
-    let dump = compdump_manifest(&fixture);
+    let dump = compdump_manifest(&fixture, &[]);
     assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
     assert!(dump.is_file());
     let source = snippet(&fixture, "zsh");

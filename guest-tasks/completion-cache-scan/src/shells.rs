@@ -14,6 +14,15 @@ pub enum Shell {
     Zsh,
 }
 
+impl Shell {
+    /// The shell named as [`Display`](fmt::Display) writes it.
+    pub fn named(name: &str) -> Option<Shell> {
+        [Shell::Bash, Shell::Fish, Shell::Zsh]
+            .into_iter()
+            .find(|shell| shell.to_string() == name)
+    }
+}
+
 impl fmt::Display for Shell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -1,17 +1,27 @@
-//! A deterministic walk of the scan root for candidate completion files.
+//! A deterministic walk of the scan root for candidate completion files:
+//! one host `list-dir` per directory (`corral:task/files`), which gives
+//! each file's `lstat` data with its name.
 
-use std::fs;
-use std::io::ErrorKind;
 use std::path::Path;
+
+use corral_task_files::DescriptorType;
+use corral_task_files::known::{self, Stamp};
 
 use crate::Failure;
 
 /// Directories nested deeper than this below the root are not entered.
 pub const MAX_DEPTH: usize = 16;
 
-/// Files found under the root, relative to it and sorted.
+/// A candidate file, relative to the root, and the stamp of the file it
+/// is (or, for a symlink, leads to).
+pub struct Candidate {
+    pub relative: String,
+    pub stamp: Stamp,
+}
+
+/// Files found under the root, sorted.
 pub struct Found {
-    pub files: Vec<String>,
+    pub files: Vec<Candidate>,
     /// Directories left unentered because of [`MAX_DEPTH`].
     pub too_deep: usize,
 }
@@ -20,68 +30,42 @@ pub struct Found {
 /// and `exclude`. Symlinked directories are not followed, so the walk cannot
 /// loop or leave the tree it was pointed at.
 pub fn walk(root: &Path, exclude: &[&str]) -> Result<Found, Failure> {
-    let mut found = Found {
-        files: Vec::new(),
-        too_deep: 0,
-    };
-    let mut pending = vec![(String::new(), 0)];
-    while let Some((dir, depth)) = pending.pop() {
-        let path = if dir.is_empty() {
-            root.to_path_buf()
-        } else {
-            root.join(&dir)
-        };
-        for entry in read_dir(&path, dir.is_empty())? {
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let relative = if dir.is_empty() {
-                name
-            } else {
-                format!("{dir}/{name}")
-            };
-            let kind = entry
-                .file_type()
-                .map_err(|e| Failure::Error(format!("{}: {e}", entry.path().display())))?;
-            if kind.is_dir() {
-                if depth < MAX_DEPTH {
-                    pending.push((relative, depth + 1));
-                } else {
-                    found.too_deep += 1;
-                }
-            } else if (kind.is_file() || (kind.is_symlink() && points_at_file(&entry.path())))
-                && !is_excluded(&relative, exclude)
-            {
-                found.files.push(relative);
-            }
+    let shown = root.display();
+    let descriptor = root
+        .to_str()
+        .and_then(corral_task_files::open_dir)
+        .ok_or_else(|| Failure::InvalidInput(format!("{shown}: not a directory it can open")))?;
+    let mut too_deep = 0;
+    let entries = corral_task_files::walk_where(&descriptor, |relative, stat| {
+        let name = relative.rsplit('/').next().unwrap_or(relative);
+        if name.starts_with('.') {
+            return false;
         }
-    }
-    found.files.sort();
-    Ok(found)
-}
-
-/// A dangling symlink, or one leading out of the sandbox, is no candidate.
-fn points_at_file(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.is_file())
-}
-
-/// Reads a directory; a missing or non-directory root is the caller's mistake.
-fn read_dir(path: &Path, is_root: bool) -> Result<Vec<fs::DirEntry>, Failure> {
-    let failure = |e: std::io::Error| {
-        let message = format!("{}: {e}", path.display());
-        if is_root && matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) {
-            Failure::InvalidInput(message)
-        } else {
-            Failure::Error(message)
-        }
-    };
-    fs::read_dir(path)
-        .map_err(failure)?
-        .collect::<Result<_, _>>()
-        .map_err(failure)
+        let too_deep_dir =
+            stat.type_ == DescriptorType::Directory && relative.matches('/').count() >= MAX_DEPTH;
+        too_deep += usize::from(too_deep_dir);
+        !too_deep_dir
+    })
+    .map_err(|(dir, code)| Failure::Error(format!("{shown}/{dir}: {}", code.name())))?;
+    let mut files: Vec<Candidate> = entries
+        .into_iter()
+        .filter(|(relative, _)| !is_excluded(relative, exclude))
+        .filter_map(|(relative, stat)| {
+            let stamp = match stat.type_ {
+                DescriptorType::RegularFile => Some(Stamp::of(&stat)),
+                // A dangling symlink, or one leading out of the sandbox,
+                // is no candidate.
+                DescriptorType::SymbolicLink => known::followed(&descriptor, &relative),
+                _ => None,
+            };
+            Some(Candidate {
+                stamp: stamp?,
+                relative,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(Found { files, too_deep })
 }
 
 /// Whether `relative` is an excluded file or one of its temporaries

@@ -14,6 +14,10 @@
 //! bindings that `compdef -n` makes only when a key is unbound are written
 //! unconditionally; zsh's default keymaps bind none of the keys the
 //! distributed functions name.
+//!
+//! Incremental: each file's first line is kept in the task's private state
+//! with the file's stat (`scan.rs`), so a scan reads only the files whose
+//! stat changed.
 
 mod compdef;
 mod dump;
@@ -23,6 +27,7 @@ use std::fs::{self, File};
 use std::io::{ErrorKind, Write};
 
 use corral::task::host::{Level, log, segment_end, segment_start};
+use corral_task_files::known::{self, Known};
 
 wit_bindgen::generate!({ path: "../../wit", world: "task" });
 
@@ -36,9 +41,31 @@ impl Guest for Component {
                 call.args
             )));
         };
+        // Before any file is looked at: what changes from now on is read
+        // by the next scan.
+        let started_ns = known::now_ns();
         segment_start("scan");
-        let found = scan::scan(fpath);
+        let known = Known::load(scan::STATE_FILE, scan::STATE_TAG);
+        let found = scan::scan(fpath, &known);
         segment_end("scan");
+        log(
+            Level::Debug,
+            &format!(
+                "{} of {} files read; the rest are unchanged since the last scan",
+                found.read,
+                found.files.len() + found.unreadable.len()
+            ),
+        );
+        // Unchanged when every file's first line was reused.
+        if found.read > 0 || known.len() != found.first_lines.len() {
+            let lines = found.first_lines.iter();
+            known::store(
+                scan::STATE_FILE,
+                scan::STATE_TAG,
+                started_ns,
+                lines.map(|(path, stamp, words)| (path.as_str(), *stamp, words.as_str())),
+            );
+        }
         for (path, error) in &found.unreadable {
             log(Level::Warn, &format!("{path}: {error}"));
         }

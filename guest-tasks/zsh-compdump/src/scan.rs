@@ -2,10 +2,22 @@
 //! matching `^([^_]*|*~|*.zwc)` (starting with `_`, not a backup, not
 //! compiled), the first of a name across the directories winning; and of
 //! each, the first line split into words as `IFS=$' \t' read -rA` does.
+//!
+//! Each directory is listed with its files' stat in one host call
+//! (`corral:task/files`); a regular file whose stat is unchanged since the
+//! last scan is not read again: its words come from the task's private
+//! state (`corral_task_files::known`).
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
+
+use corral_task_files::known::{self, Known, Stamp};
+use corral_task_files::{DescriptorType, list_dir, open_dir};
+
+/// The state file of first lines, and its format's tag.
+pub const STATE_FILE: &str = "first-lines";
+pub const STATE_TAG: &str = "zsh-compdump first lines v1";
 
 /// Longer first lines are not `#compdef` lines worth reading further.
 const MAX_FIRST_LINE: u64 = 64 * 1024;
@@ -27,23 +39,31 @@ pub struct Found {
     pub unreadable: Vec<(String, std::io::Error)>,
     /// Files whose names could not be written into the dump safely.
     pub unsafe_names: Vec<String>,
+    /// `(path, stamp, words joined by spaces)` of each file read or
+    /// reused, for the next scan.
+    pub first_lines: Vec<(String, Stamp, String)>,
+    /// Files read this scan; the others were provably unchanged.
+    pub read: usize,
 }
 
-pub fn scan(fpath: &[String]) -> Found {
+pub fn scan(fpath: &[String], known: &Known) -> Found {
     let mut found = Found::default();
     let mut seen = HashSet::new();
     for dir in fpath.iter().filter(|dir| dir.as_str() != ".") {
-        let mut names: Vec<String> = match fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                .filter(|name| is_function_name(name))
-                .collect(),
-            // compinit's glob has `(N)`: a missing directory is no error.
-            Err(_) => continue,
+        // compinit's glob has `(N)`: a missing directory is no error.
+        let Some(descriptor) = open_dir(dir) else {
+            continue;
         };
-        names.sort();
-        found.count += names.len();
-        for name in names {
+        let Ok(entries) = list_dir(&descriptor) else {
+            continue;
+        };
+        let entries: Vec<_> = entries
+            .into_iter()
+            .filter(|entry| is_function_name(&entry.name))
+            .collect();
+        found.count += entries.len();
+        for entry in entries {
+            let name = entry.name;
             if !seen.insert(name.clone()) {
                 continue;
             }
@@ -52,8 +72,30 @@ pub fn scan(fpath: &[String]) -> Found {
                 continue;
             }
             let path = format!("{dir}/{name}");
-            match first_line_words(&path) {
-                Ok(words) => found.files.push(FunctionFile { name, words }),
+            let stamp = match entry.stat.type_ {
+                DescriptorType::RegularFile => Some(Stamp::of(&entry.stat)),
+                DescriptorType::SymbolicLink => known::followed(&descriptor, &name),
+                _ => None,
+            };
+            let reused = stamp.and_then(|stamp| known.get(&path, stamp));
+            let words = match reused {
+                Some(line) => Ok(line
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()),
+                None => {
+                    found.read += 1;
+                    first_line_words(&path)
+                }
+            };
+            match words {
+                Ok(words) => {
+                    if let Some(stamp) = stamp {
+                        found.first_lines.push((path, stamp, words.join(" ")));
+                    }
+                    found.files.push(FunctionFile { name, words });
+                }
                 Err(error) => found.unreadable.push((path, error)),
             }
         }
