@@ -8,7 +8,8 @@
 # Every file under runtime/templates/LANG/ but build-command is copied to
 # DEST/NAME/ at the same relative path with `{{name}}` replaced by NAME and
 # `{{crate}}` by NAME with `_` turned into `-`; the repository's wit/task.wit
-# goes to DEST/NAME/wit/task.wit and its wit/deps/*.wit to DEST/NAME/wit/deps/.
+# and the templates' worlds (runtime/templates/wit/*.wit) go to DEST/NAME/wit/, the
+# repository's wit/deps/*.wit to DEST/NAME/wit/deps/.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -18,7 +19,7 @@ fi
 lang=$1 name=$2 dest=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[[ -d $here/$lang ]] || { echo "no template for '$lang' (rust, python, js)" >&2; exit 2; }
+[[ $lang != wit && -d $here/$lang ]] || { echo "no template for '$lang' (rust, python, js)" >&2; exit 2; }
 [[ $name =~ ^[a-z0-9_]+$ ]] || { echo "task id '$name' must match [a-z0-9_]+" >&2; exit 2; }
 crate=${name//_/-}
 out=$dest/$name
@@ -31,6 +32,6 @@ fill() { sed -e "s/{{name}}/$name/g" -e "s/{{crate}}/$crate/g"; }
     fill <"$here/$lang/$file" >"$out/$file"
 done
 mkdir -p "$out/wit/deps"
-cp "$root/wit/task.wit" "$out/wit/task.wit"
+cp "$root/wit/task.wit" "$here"/wit/*.wit "$out/wit/"
 cp "$root"/wit/deps/*.wit "$out/wit/deps/"
 fill <"$here/$lang/build-command"

@@ -1,7 +1,8 @@
 //! `corral new`: a task per language from its template, built with the
 //! `build` command it was given and run by corral: it reads its grant,
-//! logs, times a sub-segment, returns its result, and an `InvalidInput`
-//! ends as `reason=invalid_input` without a retry.
+//! logs, times a sub-segment, returns its result, keeps its private state
+//! from one run to the next, and an `InvalidInput` ends as
+//! `reason=invalid_input` without a retry.
 
 use std::path::{Path, PathBuf};
 
@@ -58,10 +59,23 @@ fn new_task_builds_runs_and_fails_cleanly(lang: &str, id: &str) {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(&format!("LOG task={id} level=info")),
-        "{}",
-        run.stderr
+    let said = |run: &crate::support::Run, what: &str| {
+        assert!(
+            run.stderr.contains(&format!("LOG task={id} level=info")) && run.stderr.contains(what),
+            "expected a log line with {what:?}: {}",
+            run.stderr
+        );
+    };
+    said(
+        &run,
+        "/data: 1 files; run 1 with this state; changes: unknown (no earlier run)",
+    );
+    // The private state outlives the run; without a server the feed is unknown.
+    let run = fixture.corral_with(&["run", "--only", id], &env);
+    run.assert_done(id);
+    said(
+        &run,
+        "run 2 with this state; changes: unknown (changes are known only to a running `corral serve`)",
     );
     let result = fixture.corral(&["result", id]);
     assert_eq!(

@@ -25,10 +25,20 @@ pub struct Template {
     pub tools: &'static str,
 }
 
-/// The WIT contract every template carries: `task.wit` and the WASI
-/// packages its `files` interface uses (the versions corral's host links).
-const WIT: [(&str, &str); 4] = [
+/// The WIT contract every template carries: `task.wit`, the worlds the
+/// templates build (`task-dirs`; `task-js`, which leaves out `files`, see
+/// its header) and the WASI packages they use (the versions corral's host
+/// links).
+const WIT: [(&str, &str); 6] = [
     ("wit/task.wit", include_str!("../../../wit/task.wit")),
+    (
+        "wit/task-dirs.wit",
+        include_str!("../../templates/wit/task-dirs.wit"),
+    ),
+    (
+        "wit/task-js.wit",
+        include_str!("../../templates/wit/task-js.wit"),
+    ),
     (
         "wit/deps/clocks.wit",
         include_str!("../../../wit/deps/clocks.wit"),
@@ -84,19 +94,6 @@ pub fn template(lang: Lang) -> Template {
                     "corral_task.js",
                     include_str!("../../templates/js/corral_task.js"),
                 ),
-                (
-                    "wit/task-js.wit",
-                    include_str!("../../templates/js/wit/task-js.wit"),
-                ),
-                (
-                    "wit/deps/clocks.wit",
-                    include_str!("../../../wit/deps/clocks.wit"),
-                ),
-                (
-                    "wit/deps/filesystem.wit",
-                    include_str!("../../../wit/deps/filesystem.wit"),
-                ),
-                ("wit/deps/io.wit", include_str!("../../../wit/deps/io.wit")),
             ],
             build: include_str!("../../templates/js/build-command"),
             timeout_ms: 1500,

@@ -1,8 +1,20 @@
-// Maps JavaScript errors onto corral's task contract (wit/task.wit) and reads
-// the granted directories through wasi:filesystem.
+// Maps JavaScript errors onto corral's task contract (wit/task.wit), reads
+// the granted directories through wasi:filesystem, and keeps private state
+// with the change feed of corral:task/incremental (the `task-js` world,
+// wit/task-js.wit: corral:task/files is not reachable from QuickJS yet).
 //
 //   import { InvalidInput, task, grantedDir, listDir, readFile } from "./corral_task.js";
 //   export const run = task((call) => { ... });
+//
+// - grantedDir(path): the granted directory at a guest path, a descriptor;
+// - listDir(dir): its entries, { name, type }, sorted by name;
+// - readFile(dir, path), readText(dir, path): a file's bytes or text;
+// - cursor(), changesSince(cursor): the change feed, { tag: "known", val:
+//   paths } or { tag: "unknown", val: why };
+// - readState(name), writeState(name, text), removeState(name): files in the
+//   task's private state directory. State is a hint: a task must check what
+//   it reads, and a run that cannot bring its state up to date with its
+//   cursor must remove it.
 //
 // Inside a function wrapped with `task`:
 // - `throw new InvalidInput(msg)` fails with invalid-input(msg): never retried;
@@ -20,6 +32,7 @@
 // QuickJS has no `console`; this module installs one that logs through the host.
 
 import host from "corral:task/host@0.1.2";
+import incremental from "corral:task/incremental@0.1.2";
 import preopens from "wasi:filesystem/preopens@0.2.12";
 
 /** The input or environment is wrong; corral never retries it. */
@@ -184,4 +197,69 @@ function decodeUtf8(bytes) {
     }
   }
   return out + String.fromCodePoint(...codes);
+}
+
+/** Where this run's view of its files begins; keep it with what it computes. */
+export function cursor() {
+  return incremental.cursor();
+}
+
+/**
+ * What changed under the task's grants since `earlier` (a cursor of an
+ * earlier run): { tag: "known", val: [absolute guest paths] } or
+ * { tag: "unknown", val: why }: then examine everything.
+ */
+export function changesSince(earlier) {
+  return incremental.changesSince(earlier);
+}
+
+/** The private state file `name` as text, or null if it is missing or unreadable. */
+export function readState(name) {
+  try {
+    return readText(grantedDir(incremental.stateDir()), name);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Replaces the private state file `name` with `text` whole: written beside
+ * it, then renamed over it, so a run that dies half-way leaves the old file.
+ * A failure removes the old file, which no longer matches.
+ */
+export function writeState(name, text) {
+  const dir = grantedDir(incremental.stateDir());
+  let file;
+  try {
+    file = dir.openAt({}, `${name}.tmp`, { create: true, truncate: true }, { write: true });
+    const bytes = encodeUtf8(text);
+    for (let at = 0; at < bytes.length; ) at += Number(file.write(bytes.subarray(at), at));
+    file[Symbol.dispose]?.();
+    file = undefined;
+    dir.renameAt(`${name}.tmp`, dir, name);
+  } catch {
+    file?.[Symbol.dispose]?.();
+    removeState(name);
+  }
+}
+
+/** Removes the private state file `name`, if it is there. */
+export function removeState(name) {
+  try {
+    grantedDir(incremental.stateDir()).unlinkFileAt(name);
+  } catch {
+    // Already gone.
+  }
+}
+
+function encodeUtf8(text) {
+  const bytes = [];
+  for (const char of text) {
+    const cp = char.codePointAt(0);
+    if (cp < 0x80) bytes.push(cp);
+    else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  }
+  return new Uint8Array(bytes);
 }
