@@ -179,6 +179,14 @@ fn zsh_compdump_rereads_only_changed_files_and_writes_the_dump_a_fresh_scan_writ
     std::fs::remove_file(&dump).unwrap();
     assert_eq!(scan(), everything, "without state, every file is read");
     assert_eq!(std::fs::read_to_string(&dump).unwrap(), incremental);
+
+    // A name that is not UTF-8 costs only itself, not its directory.
+    let bad = std::os::unix::ffi::OsStrExt::from_bytes(b"_corral_bad\xff");
+    let bad: &std::ffi::OsStr = bad;
+    std::fs::write(fixture.path().join("zfunc").join(bad), "#compdef bad\n").unwrap();
+    scan();
+    let dump = std::fs::read_to_string(&dump).unwrap();
+    assert!(dump.contains("'corral-2wo' '_corral_two'"), "{dump}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 
 use corral_task_files::known::{self, Known, Stamp};
-use corral_task_files::{DescriptorType, list_dir, open_dir};
+use corral_task_files::{DescriptorType, FileStat, list_dir, open_dir};
 
 /// The state file of first lines, and its format's tag.
 pub const STATE_FILE: &str = "first-lines";
@@ -46,6 +46,17 @@ pub struct Found {
     pub read: usize,
 }
 
+/// The names in `dir` that are UTF-8, sorted.
+fn names_in(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn scan(fpath: &[String], known: &Known) -> Found {
     let mut found = Found::default();
     let mut seen = HashSet::new();
@@ -54,16 +65,21 @@ pub fn scan(fpath: &[String], known: &Known) -> Found {
         let Some(descriptor) = open_dir(dir) else {
             continue;
         };
-        let Ok(entries) = list_dir(&descriptor) else {
-            continue;
+        // A name that is not UTF-8 fails the one-call listing; std's
+        // listing skips just that name, and its files are read afresh.
+        let entries: Vec<(String, Option<FileStat>)> = match list_dir(&descriptor) {
+            Ok(entries) => entries
+                .into_iter()
+                .map(|e| (e.name, Some(e.stat)))
+                .collect(),
+            Err(_) => names_in(dir).into_iter().map(|name| (name, None)).collect(),
         };
         let entries: Vec<_> = entries
             .into_iter()
-            .filter(|entry| is_function_name(&entry.name))
+            .filter(|(name, _)| is_function_name(name))
             .collect();
         found.count += entries.len();
-        for entry in entries {
-            let name = entry.name;
+        for (name, stat) in entries {
             if !seen.insert(name.clone()) {
                 continue;
             }
@@ -72,9 +88,9 @@ pub fn scan(fpath: &[String], known: &Known) -> Found {
                 continue;
             }
             let path = format!("{dir}/{name}");
-            let stamp = match entry.stat.type_ {
-                DescriptorType::RegularFile => Some(Stamp::of(&entry.stat)),
-                DescriptorType::SymbolicLink => known::followed(&descriptor, &name),
+            let stamp = match stat.as_ref().map(|stat| stat.type_) {
+                Some(DescriptorType::RegularFile) => stat.as_ref().map(Stamp::of),
+                Some(DescriptorType::SymbolicLink) => known::followed(&descriptor, &name),
                 _ => None,
             };
             let reused = stamp.and_then(|stamp| known.get(&path, stamp));
