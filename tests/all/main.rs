@@ -6,6 +6,7 @@ mod support;
 mod terminal;
 
 mod cache;
+mod completions;
 mod end_to_end;
 mod git_metadata;
 mod governance;

@@ -295,3 +295,26 @@ pub fn shipped_manifest() -> String {
     }
     toml::to_string(&manifest).unwrap()
 }
+
+/// Compares with the expected file (which must exist unless blessing a
+/// `required` one), or rewrites it when `CORRAL_BLESS` is set.
+pub fn compare_golden(expected: &Path, actual: &str, required: bool) {
+    if std::env::var_os("CORRAL_BLESS").is_some() {
+        std::fs::write(expected, actual).unwrap();
+        return;
+    }
+    let Ok(wanted) = std::fs::read_to_string(expected) else {
+        assert!(
+            !required,
+            "{} is missing (CORRAL_BLESS=1 writes it)",
+            expected.display()
+        );
+        return;
+    };
+    assert_eq!(
+        wanted,
+        actual,
+        "{} differs (CORRAL_BLESS=1 rewrites it)",
+        expected.display()
+    );
+}

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::Fixture;
+use crate::support::{Fixture, compare_golden};
 
 macro_rules! golden_cases {
     ($($case:ident),* $(,)?) => {
@@ -77,7 +77,6 @@ fn shipped_manifest_checksum_is_pinned() {
 
 fn check_case(name: &str) {
     let case = ui_dir().join(format!("{name}.toml"));
-    let bless = std::env::var_os("CORRAL_BLESS").is_some();
     let mut compared = 0;
     let text = std::fs::read_to_string(&case).unwrap();
     if let Ok(manifest) = corral::Manifest::parse(Path::new("manifest.toml"), &text) {
@@ -86,7 +85,7 @@ fn check_case(name: &str) {
             manifest.canonical(),
             manifest.checksum()
         );
-        compare(&case.with_extension("canonical"), &actual, bless, true);
+        compare_golden(&case.with_extension("canonical"), &actual, true);
         compared += 1;
     }
     for command in ["check", "audit"] {
@@ -110,31 +109,8 @@ fn check_case(name: &str) {
             String::from_utf8_lossy(&output.stderr)
         )
         .replace(&fixture.path().display().to_string(), "$DIR");
-        compare(&expected, &actual, bless, false);
+        compare_golden(&expected, &actual, false);
         compared += 1;
     }
     assert!(compared > 0, "{} has no expected file", case.display());
-}
-
-/// Compares with the expected file (which must exist unless blessing a
-/// `required` one), or rewrites it when blessing.
-fn compare(expected: &Path, actual: &str, bless: bool, required: bool) {
-    if bless {
-        std::fs::write(expected, actual).unwrap();
-        return;
-    }
-    let Ok(wanted) = std::fs::read_to_string(expected) else {
-        assert!(
-            !required,
-            "{} is missing (CORRAL_BLESS=1 writes it)",
-            expected.display()
-        );
-        return;
-    };
-    assert_eq!(
-        wanted,
-        actual,
-        "{} differs (CORRAL_BLESS=1 rewrites it)",
-        expected.display()
-    );
 }

@@ -8,12 +8,14 @@ mod audit;
 mod bench;
 mod build;
 mod check;
+mod completions;
 mod detach;
 mod enable;
 mod exit;
 mod init;
 mod list;
 mod lock;
+mod man;
 mod new;
 mod output;
 mod rebaseline;
@@ -132,10 +134,18 @@ enum Command {
         #[arg(value_enum)]
         shell: shell_init::Shell,
     },
+    /// Print the completion script for corral's own command line, for a
+    /// shell's completion directory.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print corral's man page (roff): `corral man | man -l -`.
+    Man,
 }
 
 /// The manifest a command reads when `--manifest` is not given: the
-/// command line's contract (README, "Commands").
+/// command line's contract (docs/commands.md).
 fn manifest_path(given: Option<PathBuf>) -> PathBuf {
     if let Some(path) = given.or_else(manifest_from_env) {
         return path;
@@ -202,6 +212,8 @@ impl Cli {
             }
             Command::Watch { events } => watch::watch(&manifest(), events.as_deref()),
             Command::Report { events, out } => report::report(events, out),
+            Command::Completions { shell } => completions::completions(*shell),
+            Command::Man => man::man(),
         }
     }
 }
