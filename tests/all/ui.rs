@@ -71,7 +71,7 @@ fn shipped_manifest_checksum_is_pinned() {
     let manifest = corral::Manifest::load(&path).unwrap();
     assert_eq!(
         manifest.checksum(),
-        "15b579762793a203ca10a1e73f7347386ee2325c6addc2ab58e0380b5038b7f9"
+        "faed8227b126b20e345b296f8bf540a50beb11336b2e4559b4f47a22a8a9a801"
     );
 }
 

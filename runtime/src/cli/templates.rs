@@ -16,8 +16,7 @@ pub enum Lang {
 pub struct Template {
     pub files: &'static [(&'static str, &'static str)],
     pub build: &'static str,
-    /// What the stub needs with room to grow (measured: README, "Writing a
-    /// task"); the timeout is capped by the manifest's `max_timeout_ms`.
+    /// What the stub needs with room to grow (measured: docs/writing-tasks.md); the timeout is capped by the manifest's `max_timeout_ms`.
     pub timeout_ms: u64,
     pub fuel: u64,
     pub memory_mb: u64,

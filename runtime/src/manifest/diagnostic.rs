@@ -104,11 +104,11 @@ impl<'a> Locator<'a> {
             .or_else(|| self.key_on_line(span.start))
             .unwrap_or_else(|| "(document)".to_string());
         let help = if message.starts_with("unknown field") {
-            "remove the key or fix its spelling; see the manifest reference in README.md"
+            "remove the key or fix its spelling; see docs/manifest.md"
         } else if message.starts_with("missing field") {
             "add the required key to this table"
         } else {
-            "fix the value's type or spelling; see the manifest reference in README.md"
+            "fix the value's type or spelling; see docs/manifest.md"
         };
         self.at(span, key, message, help)
     }

@@ -11,7 +11,7 @@ use crate::escape::escape;
 /// One difference. `old` is `None` for an addition, `new` for a removal.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
-    /// Dotted path such as `task.gitstatus_warm.dir./git.mode`.
+    /// Dotted path such as `task.git_status.dir./git.mode`.
     pub path: String,
     pub old: Option<String>,
     pub new: Option<String>,
