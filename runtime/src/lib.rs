@@ -29,7 +29,8 @@ mod views;
 pub use cli::{Cli, Exit};
 pub use escape::escape;
 pub use events::{
-    DecodeError, Decoder, Event, FailReason, LogLevel, RawEvent, Summary, parse_line,
+    DecodeError, Decoder, Event, FailReason, LogLevel, RawEvent, RunTags, Summary, parse_line,
 };
 pub use manifest::{Manifest, ManifestError};
+pub use mode::Mode;
 pub use sandbox::Runtime;

@@ -7,6 +7,7 @@ mod terminal;
 
 mod cache;
 mod completions;
+mod docs;
 mod end_to_end;
 mod git_metadata;
 mod governance;
