@@ -7,7 +7,9 @@
 //! clients from warm state through the same `run` pipeline, `perf` judges `corral bench`'s samples and
 //! `setup` writes a user's manifest for the machine (`corral init`).
 //! Each folder's module doc says what it owns and what it must not
-//! import. The binary is a thin wrapper around [`Cli`].
+//! import; the layering test (`tests/all/layering.rs`) states the allowed
+//! imports once and fails on any other. The binary is a thin wrapper
+//! around [`Cli`].
 
 mod cli;
 mod detached;

@@ -15,6 +15,7 @@ mod grants;
 mod host_files;
 mod hostile;
 mod init;
+mod layering;
 mod lifecycle;
 mod manifest_errors;
 mod modes;

@@ -1,5 +1,7 @@
 //! Event lines back into typed [`Event`]s. One decoder for both formats,
-//! used by every view (status line, `watch`, `report`) and by the tests.
+//! used by every reader of an event file (`watch`, `report`) and by the
+//! tests; the live status line is fed typed events
+//! and decodes nothing.
 
 use std::collections::BTreeMap;
 

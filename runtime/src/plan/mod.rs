@@ -1,5 +1,7 @@
 //! Which tasks a run starts, in which order, and which it skips; and, for
-//! tasks run for the shell's repository, which repository (`repo`).
+//! tasks run for the shell's repository, which repository (`repo`). It reads
+//! the manifest alone: it must not import the run, the sandbox, the events,
+//! the views or the command line.
 
 pub mod repo;
 

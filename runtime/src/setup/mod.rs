@@ -6,8 +6,8 @@
 //! Probing asks the shells themselves where they look (zsh's `$fpath`,
 //! fish's `$fish_complete_path`) rather than guessing, because distributions
 //! and plugin managers move these directories. This stage writes files and
-//! runs the shells' own commands; it must not import the run, the sandbox or
-//! the views. The manifest it writes is checked by `manifest` like any other.
+//! runs the shells' own commands; it must not import the run or the views,
+//! and reads of the sandbox only the file-size bound its grants must keep. The manifest it writes is checked by `manifest` like any other.
 
 mod completions;
 mod components;
