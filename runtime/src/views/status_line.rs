@@ -8,8 +8,6 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::events::{Event, Overlay};
-#[allow(unused_imports)]
-use crate::run::results::ResultStore;
 use crate::views::run_view::{RunView, TaskStatus};
 
 /// How often the line is redrawn while nothing else happens.
