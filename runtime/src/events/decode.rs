@@ -1,7 +1,6 @@
 //! Event lines back into typed [`Event`]s. One decoder for both formats,
 //! used by every reader of an event file (`watch`, `report`) and by the
-//! tests; the live status line is fed typed events
-//! and decodes nothing.
+//! tests; the live status line is fed typed events and decodes nothing.
 
 use std::collections::BTreeMap;
 
