@@ -20,14 +20,14 @@ use crate::{Datetime, Descriptor, DescriptorType, FileStat};
 
 /// How much older than the previous run a ctime must be to be trusted:
 /// file timestamps come from a coarse kernel clock.
-const RACY_NS: i128 = 1_000_000_000;
+const RACY_NS: i64 = 1_000_000_000;
 
 /// What identifies a file's content without reading it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
     size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
+    mtime_ns: i64,
+    ctime_ns: i64,
     ino: u64,
     dev: u64,
 }
@@ -64,22 +64,32 @@ pub fn followed(dir: &Descriptor, path: &str) -> Option<Stamp> {
     })
 }
 
-fn ns(time: Datetime) -> i128 {
-    i128::from(time.seconds) * 1_000_000_000 + i128::from(time.nanoseconds)
+/// Nanoseconds since the epoch, in an `i64` (wasm has no native `i128`,
+/// and parsing and printing one costs several times more). A time past
+/// 2262 saturates: such a ctime is never older than a run, so a file
+/// stamped with one is always read again.
+fn ns(time: Datetime) -> i64 {
+    i64::try_from(time.seconds)
+        .ok()
+        .and_then(|seconds| seconds.checked_mul(1_000_000_000))
+        .and_then(|ns| ns.checked_add(i64::from(time.nanoseconds)))
+        .unwrap_or(i64::MAX)
 }
 
 /// Now, in nanoseconds since the Unix epoch: take it before looking at any
 /// file, so that what changes from then on is read by the next run.
-pub fn now_ns() -> i128 {
+pub fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as i128)
+        .map_or(0, |since| {
+            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+        })
 }
 
 /// The previous run's values by path, from state file `name`.
 #[derive(Default)]
 pub struct Known {
-    started_ns: i128,
+    started_ns: i64,
     values: HashMap<String, (Stamp, String)>,
 }
 
@@ -105,7 +115,8 @@ impl Known {
     /// The value recorded for `path`, if the file is provably as it was.
     pub fn get(&self, path: &str, stamp: Stamp) -> Option<&str> {
         let (known, value) = self.values.get(path)?;
-        (*known == stamp && stamp.ctime_ns < self.started_ns - RACY_NS).then_some(value.as_str())
+        (*known == stamp && stamp.ctime_ns < self.started_ns.saturating_sub(RACY_NS))
+            .then_some(value.as_str())
     }
 }
 
@@ -116,10 +127,12 @@ impl Known {
 pub fn store<'a>(
     name: &str,
     tag: &str,
-    started_ns: i128,
+    started_ns: i64,
     values: impl Iterator<Item = (&'a str, Stamp, &'a str)>,
 ) {
-    let mut text = format!("{tag} {started_ns}\n");
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(1 << 16);
+    let _ = writeln!(text, "{tag} {started_ns}");
     for (path, stamp, value) in values {
         if path.contains('\n') || value.contains('\n') {
             continue;
@@ -131,10 +144,12 @@ pub fn store<'a>(
             ino,
             dev,
         } = stamp;
-        text.push_str(&format!(
-            "{size} {mtime_ns} {ctime_ns} {ino} {dev} {} {path} {value}\n",
+        // Written in place: a `format!` per line would allocate per file.
+        let _ = writeln!(
+            text,
+            "{size} {mtime_ns} {ctime_ns} {ino} {dev} {} {path} {value}",
             path.len()
-        ));
+        );
     }
     if crate::write_state(name, text.as_bytes()).is_err() {
         crate::remove_state(name);
@@ -151,7 +166,7 @@ fn parse(text: &str, tag: &str) -> Option<Known> {
         .strip_prefix(' ')?
         .parse()
         .ok()?;
-    let mut values = HashMap::new();
+    let mut values = HashMap::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
     for line in lines {
         let mut fields = line.splitn(7, ' ');
         let mut next = || fields.next();

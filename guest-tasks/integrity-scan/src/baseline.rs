@@ -1,16 +1,24 @@
 //! The baseline: `sha256sum`-style lines, and how a tree differs from it.
+//!
+//! Digests are kept as a list sorted by path, borrowed where they can be:
+//! a tree of thousands of files is compared in one merge pass, where maps
+//! of owned strings cost more than the scan itself.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt;
 
-/// Relative path to lowercase hex sha256, sorted by path.
-pub type Digests = BTreeMap<String, String>;
+/// A path and its lowercase hex sha256.
+pub type Digest<'a> = (&'a str, Cow<'a, str>);
 
-/// Parses `<64 hex>  <path>` lines (` *<path>`, binary mode, also accepted).
+/// Digests sorted by path, no path twice.
+pub type Digests<'a> = Vec<Digest<'a>>;
+
+/// Parses `<64 hex>  <path>` lines (` *<path>`, binary mode, also accepted),
+/// borrowing from `text`, into digests sorted by path.
 ///
 /// Blank lines are skipped; `Err` names the first bad line, 1-based.
-pub fn parse(text: &str) -> Result<Digests, String> {
-    let mut digests = Digests::new();
+pub fn parse(text: &str) -> Result<Digests<'_>, String> {
+    let mut lines: Vec<(&str, Cow<'_, str>, usize)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         if line.is_empty() {
@@ -18,14 +26,28 @@ pub fn parse(text: &str) -> Result<Digests, String> {
         }
         let (hex, path) = split_line(line)
             .ok_or_else(|| format!("line {number}: expected `<sha256>  <path>`"))?;
-        if digests
-            .insert(path.to_owned(), hex.to_ascii_lowercase())
-            .is_some()
-        {
-            return Err(format!("line {number}: {path} is listed twice"));
-        }
+        let hex = match hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(hex.to_ascii_lowercase()),
+            false => Cow::Borrowed(hex),
+        };
+        lines.push((path, hex, number));
     }
-    Ok(digests)
+    // A baseline this task wrote is sorted already: checked in one pass.
+    if !lines.is_sorted_by(|a, b| a.0 <= b.0) {
+        lines.sort_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+    }
+    let twice = lines
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .map(|pair| &pair[1])
+        .min_by_key(|line| line.2);
+    if let Some(twice) = twice {
+        return Err(format!("line {}: {} is listed twice", twice.2, twice.0));
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(path, hex, _)| (path, hex))
+        .collect())
 }
 
 fn split_line(line: &str) -> Option<(&str, &str)> {
@@ -37,11 +59,15 @@ fn split_line(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Renders digests in the format [`parse`] reads, which `sha256sum -c` accepts.
-pub fn render(digests: &Digests) -> String {
-    digests
-        .iter()
-        .map(|(path, hex)| format!("{hex}  {path}\n"))
-        .collect()
+pub fn render(digests: &[Digest<'_>]) -> String {
+    let mut text = String::with_capacity(digests.len() * 100);
+    for (path, hex) in digests {
+        text.push_str(hex);
+        text.push_str("  ");
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
 }
 
 /// How one path differs from the baseline.
@@ -62,34 +88,46 @@ impl fmt::Display for Change {
     }
 }
 
-/// Every difference between `baseline` and `current`, sorted by path.
-pub fn diff<'a>(baseline: &'a Digests, current: &'a Digests) -> Vec<(&'a str, Change)> {
-    let mut changes: Vec<(&str, Change)> = current
-        .iter()
-        .filter_map(|(path, hex)| match baseline.get(path) {
-            None => Some((path.as_str(), Change::Added)),
-            Some(old) if old != hex => Some((path.as_str(), Change::Changed)),
-            Some(_) => None,
-        })
-        .chain(
-            baseline
-                .keys()
-                .filter(|path| !current.contains_key(*path))
-                .map(|path| (path.as_str(), Change::Removed)),
-        )
-        .collect();
-    changes.sort();
-    changes
+/// Every difference between `baseline` and `current` (both sorted by
+/// path), sorted by path: one merge pass.
+pub fn diff<'a>(baseline: &[Digest<'a>], current: &[Digest<'a>]) -> Vec<(&'a str, Change)> {
+    use std::cmp::Ordering;
+    let (mut old, mut new) = (baseline.iter().peekable(), current.iter().peekable());
+    let mut changes = Vec::new();
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => return changes,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(was), Some(is)) => was.0.cmp(is.0),
+        };
+        match order {
+            Ordering::Less => {
+                let (path, _) = old.next().unwrap();
+                changes.push((*path, Change::Removed));
+            }
+            Ordering::Greater => {
+                let (path, _) = new.next().unwrap();
+                changes.push((*path, Change::Added));
+            }
+            Ordering::Equal => {
+                let ((path, was), (_, is)) = (old.next().unwrap(), new.next().unwrap());
+                if was != is {
+                    changes.push((*path, Change::Changed));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn digests(entries: &[(&str, char)]) -> Digests {
+    fn digests<'a>(entries: &[(&'a str, char)]) -> Digests<'a> {
         entries
             .iter()
-            .map(|&(path, c)| (path.to_owned(), c.to_string().repeat(64)))
+            .map(|&(path, c)| (path, Cow::Owned(c.to_string().repeat(64))))
             .collect()
     }
 
@@ -107,8 +145,14 @@ mod tests {
     }
 
     #[test]
+    fn an_unsorted_baseline_is_read_sorted() {
+        let text = format!("{}  z\n{}  a\n", "1".repeat(64), "2".repeat(64));
+        assert_eq!(parse(&text), Ok(digests(&[("a", '2'), ("z", '1')])));
+    }
+
+    #[test]
     fn round_trips() {
-        let d = digests(&[("z", '1'), ("a/b", '2')]);
+        let d = digests(&[("a/b", '2'), ("z", '1')]);
         assert_eq!(parse(&render(&d)), Ok(d));
     }
 
@@ -121,6 +165,7 @@ mod tests {
             (format!("{}x  p\n", "0".repeat(63)), 1),
             (format!("{} p\n", "0".repeat(64)), 1),
             (format!("{good}\n{good}"), 3),
+            (format!("{}  z\n{good}{good}", "1".repeat(64)), 3),
         ] {
             let err = parse(&bad).unwrap_err();
             assert!(err.starts_with(&format!("line {line}:")), "{bad:?}: {err}");
@@ -140,5 +185,7 @@ mod tests {
             ]
         );
         assert!(diff(&current, &current).is_empty());
+        assert_eq!(diff(&[], &current).len(), 3);
+        assert_eq!(diff(&current, &[]).len(), 3);
     }
 }

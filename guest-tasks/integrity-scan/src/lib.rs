@@ -30,10 +30,13 @@
 mod baseline;
 mod walk;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
+use std::fmt::Write as _;
 use std::io::{self, ErrorKind, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use baseline::{Change, Digests};
 use corral::task::host::{Level, log, progress, segment_end, segment_start};
@@ -89,13 +92,10 @@ impl Guest for Component {
                 STATE_FILE,
                 STATE_TAG,
                 started_ns,
-                watched.iter().filter_map(|file| {
-                    Some((
-                        file.reported.as_str(),
-                        file.stamp,
-                        current.get(&file.reported)?.as_str(),
-                    ))
-                }),
+                watched
+                    .iter()
+                    .zip(&current)
+                    .map(|(file, (_, digest))| (file.reported.as_str(), file.stamp, &**digest)),
             );
         }
         Ok(report)
@@ -112,7 +112,7 @@ fn usage(args: &[String]) -> Failure {
 /// directory and the path under it).
 struct Watched {
     reported: String,
-    dir: String,
+    dir: Rc<str>,
     relative: String,
     stamp: Stamp,
 }
@@ -120,7 +120,7 @@ struct Watched {
 /// Every watched file, sorted by reported path and without duplicates.
 fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, Failure> {
     let single_dir = roots.len() == 1;
-    let mut files: BTreeMap<String, (String, String, Stamp)> = BTreeMap::new();
+    let mut files: Vec<Watched> = Vec::new();
     let (mut symlinks, mut special) = (0, 0);
     for root in roots {
         let root_path = Path::new(root);
@@ -144,10 +144,12 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
                 })
                 .and_then(|mut stats| stats.pop()?.ok())
                 .ok_or_else(|| Failure::Error(format!("{root}: cannot stat")))?;
-            files.insert(
-                root.clone(),
-                (dir.to_owned(), name.to_owned(), Stamp::of(&stat)),
-            );
+            files.push(Watched {
+                reported: root.clone(),
+                dir: dir.into(),
+                relative: name.to_owned(),
+                stamp: Stamp::of(&stat),
+            });
             continue;
         }
         // A baseline kept inside the tree must not be part of what it records.
@@ -160,13 +162,19 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
         let tree = walk::walk(root_path, &exclude)?;
         symlinks += tree.symlinks;
         special += tree.special;
+        let dir: Rc<str> = root.as_str().into();
         for (relative, stat) in tree.files {
             let reported = if single_dir {
                 relative.clone()
             } else {
                 format!("{}/{relative}", root.trim_end_matches('/'))
             };
-            files.insert(reported, (root.clone(), relative, Stamp::of(&stat)));
+            files.push(Watched {
+                reported,
+                dir: Rc::clone(&dir),
+                relative,
+                stamp: Stamp::of(&stat),
+            });
         }
     }
     if symlinks + special > 0 {
@@ -175,15 +183,13 @@ fn watched_files(roots: &[String], baseline_file: &str) -> Result<Vec<Watched>, 
             &format!("skipped {symlinks} symlinks and {special} special files"),
         );
     }
-    Ok(files
-        .into_iter()
-        .map(|(reported, (dir, relative, stamp))| Watched {
-            reported,
-            dir,
-            relative,
-            stamp,
-        })
-        .collect())
+    // One directory's walk is sorted already; several roots are merged,
+    // and a file two overlapping roots reach is kept once.
+    if !files.is_sorted_by(|a, b| a.reported < b.reported) {
+        files.sort_by(|a, b| a.reported.cmp(&b.reported));
+        files.dedup_by(|later, first| later.reported == first.reported);
+    }
+    Ok(files)
 }
 
 export!(Component);
@@ -196,9 +202,8 @@ const BATCH: usize = 4096;
 /// up to 4096 per call under each root, reporting progress as it goes.
 /// Each file is opened without following a symlink: one that replaced a
 /// file after the walk is an error, never its target's digest.
-fn hash_all(files: &[Watched], known: &Known) -> Result<(Digests, usize), Failure> {
+fn hash_all<'a>(files: &'a [Watched], known: &'a Known) -> Result<(Digests<'a>, usize), Failure> {
     let total = files.len() as u64;
-    let mut digests = Digests::new();
     if let Some(file) = files
         .iter()
         .find(|file| file.reported.contains(['\n', '\r']))
@@ -209,42 +214,62 @@ fn hash_all(files: &[Watched], known: &Known) -> Result<(Digests, usize), Failur
             file.reported
         )));
     }
-    let mut by_dir: BTreeMap<&str, Vec<&Watched>> = BTreeMap::new();
-    for file in files {
-        // A digest that is not 64 hex digits is foreign state, not ours.
-        let reused = known
-            .get(&file.reported, file.stamp)
-            .filter(|digest| digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
-        match reused {
-            Some(digest) => {
-                digests.insert(file.reported.clone(), digest.to_owned());
-            }
-            None => by_dir.entry(&file.dir).or_default().push(file),
+    // Each file's digest, in the files' order: reused, or filled in below.
+    let mut digests: Vec<Option<Cow<'a, str>>> = files
+        .iter()
+        .map(|file| {
+            // A digest that is not 64 hex digits is foreign state, not ours.
+            known
+                .get(&file.reported, file.stamp)
+                .filter(|digest| {
+                    digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+                .map(Cow::Borrowed)
+        })
+        .collect();
+    let mut by_dir: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, file) in files.iter().enumerate() {
+        if digests[index].is_none() {
+            by_dir.entry(&file.dir).or_default().push(index);
         }
     }
-    let hashed = files.len() - digests.len();
+    let hashed = by_dir.values().map(Vec::len).sum();
     log(
         Level::Debug,
         &format!("{hashed} of {total} files hashed; the rest are unchanged since the last scan"),
     );
-    for (dir, files) in by_dir {
+    let mut done = total - hashed as u64;
+    for (dir, indexes) in by_dir {
         let failed = |why: String| Failure::Error(format!("{dir}: {why}"));
         let descriptor =
             corral_task_files::open_dir(dir).ok_or_else(|| failed("cannot be opened".into()))?;
-        for batch in files.chunks(BATCH) {
-            let paths: Vec<String> = batch.iter().map(|file| file.relative.clone()).collect();
+        for batch in indexes.chunks(BATCH) {
+            let paths: Vec<String> = batch
+                .iter()
+                .map(|&index| files[index].relative.clone())
+                .collect();
             let answers =
                 corral_task_files::digest_names(&descriptor, &paths, DigestAlgorithm::Sha256)
                     .map_err(|code| failed(code.name().to_string()))?;
-            for (file, answer) in batch.iter().zip(answers) {
-                let digest =
-                    answer.map_err(|code| failed(format!("{}: {}", file.relative, code.name())))?;
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                digests.insert(file.reported.clone(), hex);
+            for (&index, answer) in batch.iter().zip(answers) {
+                let digest = answer.map_err(|code| {
+                    failed(format!("{}: {}", files[index].relative, code.name()))
+                })?;
+                let hex = digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+                    let _ = write!(hex, "{b:02x}");
+                    hex
+                });
+                digests[index] = Some(Cow::Owned(hex));
             }
-            progress(digests.len() as u64, total);
+            done += batch.len() as u64;
+            progress(done, total);
         }
     }
+    let digests = files
+        .iter()
+        .zip(digests)
+        .filter_map(|(file, digest)| Some((file.reported.as_str(), digest?)))
+        .collect();
     Ok((digests, hashed))
 }
 
@@ -276,12 +301,13 @@ fn compare(baseline_file: &str, current: &Digests) -> Result<String, Failure> {
 
 /// Accepts the current state as the new baseline, listing what it accepted.
 fn rebase(baseline_file: &str, current: &Digests) -> Result<String, Failure> {
-    let recorded = match fs::read_to_string(baseline_file) {
-        // An unreadable old baseline is replaced: accepting is the point.
-        Ok(text) => baseline::parse(&text).unwrap_or_default(),
-        Err(e) if e.kind() == ErrorKind::NotFound => Digests::new(),
+    let text = match fs::read_to_string(baseline_file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Failure::Error(format!("{baseline_file}: {e}"))),
     };
+    // An unreadable old baseline is replaced: accepting is the point.
+    let recorded = baseline::parse(&text).unwrap_or_default();
     let changes = baseline::diff(&recorded, current);
     write_atomically(baseline_file, &baseline::render(current))?;
     log(
