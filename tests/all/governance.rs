@@ -155,7 +155,7 @@ fn audit_lists_authority_and_imports() {
     assert!(text.stdout.contains("env keys: LANG"), "{}", text.stdout);
     assert!(text.stdout.contains("wasi:filesystem/"), "{}", text.stdout);
     assert!(
-        text.stdout.contains("corral:task/host@0.1.2"),
+        text.stdout.contains("corral:task/host@0.1.3"),
         "{}",
         text.stdout
     );

@@ -300,10 +300,109 @@ fn a_component_built_against_0_1_0_runs_unchanged() {
 }
 
 #[test]
-fn a_list_dir_walk_counts_what_find_and_a_std_walk_count() {
+fn walk_tree_equals_find_on_a_crate_source_tree_field_by_field() {
+    let fixture = Fixture::new();
+    let dir = registry_crate();
+    let ours = probe(&fixture, &dir, &["tree", "/d"], "");
+    // Sorted by path as bytes, as `sort` in the C locale sorts.
+    let found = tool(
+        "sh",
+        &[
+            "-c",
+            "find . -mindepth 1 -printf '%P %y %m %s %i %n\\n' | LC_ALL=C sort",
+        ],
+        &dir,
+    );
+    let paths = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|line| line.split_once(' ').unwrap().0.to_string())
+            .collect()
+    };
+    assert!(found.lines().count() > 50, "{found}");
+    assert_eq!(paths(&ours), paths(&found));
+    for (line, native) in ours.lines().zip(found.lines()) {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let [path, kind, mode, size, ino, nlink] = native.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("{native}")
+        };
+        // path type mode size mtime ctime ino dev uid gid nlink
+        let kind = match kind {
+            "f" => "DescriptorType::RegularFile",
+            "d" => "DescriptorType::Directory",
+            "l" => "DescriptorType::SymbolicLink",
+            other => panic!("{path}: type {other}"),
+        };
+        assert_eq!((fields[1], fields[2]), (kind, mode), "{path}");
+        if kind != "DescriptorType::Directory" {
+            assert_eq!(fields[3], size, "{path}");
+        }
+        assert_eq!((fields[6], fields[10]), (ino, nlink), "{path}");
+        // The full stat, mtime and ctime included, is `stat-names`'s own.
+        assert_eq!(
+            line,
+            format!("{path} {}", native_stat(&dir, path)),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn walk_tree_lists_symlinks_without_following_them_and_enters_what_it_is_told() {
+    let fixture = Fixture::new();
+    let outside = fixture.mkdir("outside");
+    std::fs::write(outside.join("secret"), "not granted").unwrap();
+    let dir = fixture.mkdir("tree");
+    std::fs::write(dir.join("a.txt"), "a").unwrap();
+    std::fs::create_dir_all(dir.join("keep/deep")).unwrap();
+    std::fs::write(dir.join("keep/deep/f"), "f").unwrap();
+    std::fs::create_dir(dir.join("pruned")).unwrap();
+    std::fs::write(dir.join("pruned/hidden"), "h").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+    mkfifo(&dir.join("fifo"));
+    let listed = |descend: &[&str]| -> Vec<String> {
+        let args = [&["tree", "/d"], descend].concat();
+        probe(&fixture, &dir, &args, "")
+            .lines()
+            .map(|line| {
+                let mut words = line.split(' ');
+                let (path, kind) = (words.next().unwrap(), words.next().unwrap());
+                format!("{path} {}", kind.trim_start_matches("DescriptorType::"))
+            })
+            .collect()
+    };
+    let top = ["a.txt RegularFile", "fifo Fifo", "keep Directory"];
+    let everything = [
+        &top[..],
+        &["keep/deep Directory", "keep/deep/f RegularFile"],
+        &[
+            "link SymbolicLink",
+            "pruned Directory",
+            "pruned/hidden RegularFile",
+        ],
+    ]
+    .concat();
+    assert_eq!(listed(&[]), everything);
+    // `link` leads to a directory outside the grant: listed, never entered.
+    let pruned = [&everything[..6], &["pruned Directory"]].concat();
+    assert_eq!(listed(&["except", "pruned"]), pruned);
+    let only_keep = [
+        &top[..],
+        &[
+            "keep/deep Directory",
+            "link SymbolicLink",
+            "pruned Directory",
+        ],
+    ]
+    .concat();
+    assert_eq!(listed(&["only", "keep"]), only_keep);
+}
+
+#[test]
+fn the_guest_walks_count_what_find_and_a_std_walk_count() {
     let fixture = Fixture::new();
     let dir = registry_crate();
     let ours = probe(&fixture, &dir, &["walk", "/d"], "");
+    assert_eq!(ours, probe(&fixture, &dir, &["walk-dirs", "/d"], ""));
     fixture.manifest(&crate::support::probe_task(
         "files",
         &["walk", "/d"],

@@ -4,7 +4,7 @@
 //!
 //! A task keeps exporting the plain `task` world with its own bindings and
 //! adds this crate for the imports: the component then imports
-//! `corral:task/files@0.1.2` (and `corral:task/incremental@0.1.2` if it
+//! `corral:task/files@0.1.3` (and `corral:task/incremental@0.1.3` if it
 //! calls [`cursor`], [`changes_since`], [`state_dir`] or the state file
 //! helpers) beside `corral:task/host`, and
 //! the WASI types
@@ -16,15 +16,15 @@ wit_bindgen::generate!({
         package corral:task-files-client;
 
         world client {
-            import corral:task/files@0.1.2;
-            import corral:task/incremental@0.1.2;
+            import corral:task/files@0.1.3;
+            import corral:task/incremental@0.1.3;
         }
     ",
     path: "../../wit",
     world: "corral:task-files-client/client",
     with: {
-        "corral:task/files@0.1.2": generate,
-        "corral:task/incremental@0.1.2": generate,
+        "corral:task/files@0.1.3": generate,
+        "corral:task/incremental@0.1.3": generate,
         "wasi:filesystem/types@0.2.12": wasip2::filesystem::types,
         "wasi:io/error@0.2.12": wasip2::io::error,
         "wasi:io/poll@0.2.12": wasip2::io::poll,
@@ -36,7 +36,8 @@ wit_bindgen::generate!({
 pub mod known;
 
 pub use corral::task::files::{
-    DigestAlgorithm, DirEntry, FileStat, digest, digest_names, list_dir, stat_names,
+    Descend, DigestAlgorithm, DirEntry, FileStat, WalkError, digest, digest_names, list_dir,
+    stat_names, walk_tree,
 };
 pub use corral::task::incremental::{Changes, changes_since, cursor, state_dir};
 pub use wasip2::clocks::wall_clock::Datetime;
@@ -80,11 +81,27 @@ pub fn open_dir(path: &str) -> Option<Descriptor> {
 }
 
 /// Every entry under `root`, its path relative to `root` (`/`-separated)
-/// with its `lstat` data, from one `list-dir` per directory; directories
-/// are descended (never through a symlink) and listed themselves too.
-/// On failure, the relative path of the directory that failed.
+/// with its `lstat` data, sorted by path: directories are descended (never
+/// through a symlink) and listed themselves too. One host `walk-tree`
+/// call; a tree too large for one falls back to [`walk_where`]'s
+/// `list-dir` per directory. On failure, the relative path of the
+/// directory that failed.
 pub fn walk(root: &Descriptor) -> Result<Vec<(String, FileStat)>, (String, ErrorCode)> {
-    walk_where(root, |_, _| true)
+    match walk_tree(root, &Descend::All) {
+        Ok(entries) => Ok(entries
+            .into_iter()
+            .map(|entry| (entry.name, entry.stat))
+            .collect()),
+        Err(WalkError {
+            code: ErrorCode::Overflow,
+            ..
+        }) => {
+            let mut found = walk_where(root, |_, _| true)?;
+            found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            Ok(found)
+        }
+        Err(WalkError { path, code }) => Err((path, code)),
+    }
 }
 
 /// [`walk`], leaving out (and not descending into) every entry for which

@@ -32,8 +32,8 @@ mod walk;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fs::{self, File};
 use std::fmt::Write as _;
+use std::fs::{self, File};
 use std::io::{self, ErrorKind, Write};
 use std::path::Path;
 use std::rc::Rc;

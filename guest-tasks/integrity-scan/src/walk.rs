@@ -1,5 +1,5 @@
 //! A deterministic walk listing the regular files under a root, with their
-//! `lstat` data: one host `list-dir` per directory (`corral:task/files`).
+//! `lstat` data, from one host `walk-tree` call (`corral:task/files`).
 
 use std::path::Path;
 
@@ -41,7 +41,6 @@ pub fn walk(root: &Path, exclude: &[&str]) -> Result<Tree, Failure> {
             _ => tree.special += 1,
         }
     }
-    tree.files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(tree)
 }
 

@@ -14,6 +14,7 @@ wasmtime::component::bindgen!({
         "corral:task/files.list-dir": async,
         "corral:task/files.digest": async,
         "corral:task/files.digest-names": async,
+        "corral:task/files.walk-tree": async,
         "corral:task/incremental.changes-since": async,
     },
     // The WASI types `files` uses are wasmtime-wasi's own, so a descriptor

@@ -8,7 +8,7 @@
 // (corral:task/incremental), logging what changed since its last run: the
 // pattern of a task that redoes only what changed.
 
-import host from "corral:task/host@0.1.2";
+import host from "corral:task/host@0.1.3";
 import {
   InvalidInput,
   changesSince,

@@ -31,8 +31,8 @@
 //
 // QuickJS has no `console`; this module installs one that logs through the host.
 
-import host from "corral:task/host@0.1.2";
-import incremental from "corral:task/incremental@0.1.2";
+import host from "corral:task/host@0.1.3";
+import incremental from "corral:task/incremental@0.1.3";
 import preopens from "wasi:filesystem/preopens@0.2.12";
 
 /** The input or environment is wrong; corral never retries it. */

@@ -19,11 +19,15 @@ use wasmtime_wasi::p2::FsError;
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 use wasmtime_wasi::p2::bindings::filesystem::types::{DescriptorType, ErrorCode};
 
-use crate::sandbox::bindings::corral::task::files::{self, DigestAlgorithm, DirEntry, FileStat};
+use crate::sandbox::bindings::corral::task::files::{
+    self, Descend, DigestAlgorithm, DirEntry, FileStat, WalkError,
+};
 use crate::sandbox::host::StoreData;
 use digest::hash;
+use walk::Walk;
 
 mod digest;
+mod walk;
 
 /// Names one `stat-names` call may ask for.
 const MAX_NAMES: usize = 4096;
@@ -154,6 +158,34 @@ impl files::Host for StoreData {
         .await?;
         self.charge(budget.spent());
         Ok(digests)
+    }
+
+    async fn walk_tree(
+        &mut self,
+        dir: Resource<Descriptor>,
+        descend: Descend,
+    ) -> Result<Vec<DirEntry>, WalkError> {
+        let root_failed = |code| WalkError {
+            path: String::new(),
+            code,
+        };
+        let dir = self.directory(&dir).map_err(root_failed)?;
+        let mut budget = Budget::new(self);
+        let deadline = self.deadline;
+        let (walked, budget) = blocking(self.inline_files, move || {
+            let walked = Walk {
+                entering: descend.into(),
+                budget: &mut budget,
+                deadline,
+                found: Vec::new(),
+            }
+            .run(&dir);
+            Ok((walked, budget))
+        })
+        .await
+        .map_err(root_failed)?;
+        self.charge(budget.spent());
+        walked
     }
 }
 

@@ -7,8 +7,12 @@
 //! - `list DIR`: the same line per entry
 //! - `digest ALG DIR NAME...`: `NAME HEX` (`digest-names`)
 //! - `digest-open ALG DIR NAME`: `NAME HEX` (`digest` of a file it opened)
-//! - `walk DIR`: `files=N dirs=M bytes=B` for the whole tree, one
-//!   `list-dir` per directory (the probe's `walk` does it through std)
+//! - `tree DIR [except|only PATH...]`: the line of every entry under DIR,
+//!   by relative path (`walk-tree`, entering directories as it says)
+//! - `walk DIR`: `files=N dirs=M bytes=B` for the whole tree, from the
+//!   guest library's walk (one `walk-tree` call); `walk-dirs DIR` the same
+//!   from one `list-dir` per directory (the probe's `walk` does it through
+//!   std)
 //!
 //! An error prints as `NAME error=CODE`; a failed call as the task's failure.
 
@@ -67,7 +71,24 @@ impl Guest for Component {
                     Err(code) => vec![format!("{name} error={}", code.name())],
                 }
             }
-            ["walk", dir] => vec![walk(open_dir(dir)?)?],
+            ["tree", dir, descend @ ..] => {
+                let paths = |paths: &[&str]| paths.iter().map(|path| path.to_string()).collect();
+                let descend = match descend {
+                    [] => files::Descend::All,
+                    ["except", except @ ..] => files::Descend::Except(paths(except)),
+                    ["only", only @ ..] => files::Descend::Only(paths(only)),
+                    other => return Err(Failure::InvalidInput(format!("descend {other:?}"))),
+                };
+                files::walk_tree(&open_dir(dir)?, &descend)
+                    .map_err(|error| {
+                        Failure::Error(format!("{}: {}", error.path, error.code.name()))
+                    })?
+                    .iter()
+                    .map(|entry| line(&entry.name, &entry.stat))
+                    .collect()
+            }
+            ["walk", dir] => vec![count(files::walk(&open_dir(dir)?))?],
+            ["walk-dirs", dir] => vec![count(files::walk_where(&open_dir(dir)?, |_, _| true))?],
             _ => return Err(Failure::InvalidInput(format!("unknown call {args:?}"))),
         };
         Ok(lines.join("\n"))
@@ -80,12 +101,10 @@ fn open_dir(dir: &str) -> Result<Descriptor, Failure> {
     files::open_dir(dir).ok_or_else(|| Failure::InvalidInput(format!("{dir} is not granted")))
 }
 
-/// Counts what is under `root` (the guest library's walk: one
-/// `list-dir` per directory, subdirectories opened without following).
-fn walk(root: Descriptor) -> Result<String, Failure> {
+/// Counts what a walk found.
+fn count(walked: Result<Vec<(String, FileStat)>, (String, ErrorCode)>) -> Result<String, Failure> {
     let (mut files, mut dirs, mut bytes) = (0_u64, 0_u64, 0_u64);
-    let entries = files::walk(&root).map_err(|(_, code)| failed(code))?;
-    for (_, stat) in entries {
+    for (_, stat) in walked.map_err(|(_, code)| failed(code))? {
         if stat.type_ == files::DescriptorType::Directory {
             dirs += 1;
         } else {

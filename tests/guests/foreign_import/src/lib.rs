@@ -11,7 +11,7 @@ wit_bindgen::generate!({
         }
 
         world foreign {
-            include corral:task/task@0.1.2;
+            include corral:task/task@0.1.3;
             import telemetry;
         }
     ",
