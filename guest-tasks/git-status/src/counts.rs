@@ -21,7 +21,7 @@ use gix::status::plumbing::index_as_worktree_with_renames::{Entry, Summary, Visi
 use crate::objects::Objects;
 use crate::open::StatChecks;
 use crate::submodule::HeadMoved;
-use crate::{Counts, Error, Observer, Options, staged, uptodate};
+use crate::{Counts, Error, Observer, Options, staged, uptodate, worktree_listing};
 
 /// What a path's porcelain line would say.
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
@@ -94,14 +94,36 @@ pub fn worktree(
     obs: &mut dyn Observer,
 ) -> Result<(), Error> {
     obs.segment_start("stat_tracked");
-    let marked = uptodate::mark(repo, index, checks, within);
+    let workdir = repo.workdir().expect("checked on open");
+    let listed = match within {
+        [] => worktree_listing::list(workdir, index, checks),
+        _ => None,
+    };
+    let marked = uptodate::mark(repo, index, checks, within, listed.as_ref());
     obs.segment_end("stat_tracked");
     for path in marked.mode_changed {
         listing.lines.entry(path).or_default().unstaged = true;
     }
 
     obs.segment_start("walk_worktree");
-    let found = unstaged(repo, &marked.index, options, within, listing);
+    let found = match &listed {
+        // The tracked files everywhere without a directory walk, then
+        // only what may be untracked.
+        Some(listed) => {
+            let mut tally = Tally {
+                index: &marked.index,
+                listing,
+                still_tracked: Vec::new(),
+            };
+            pass(repo, &marked.index, options, &[], true, false, &mut tally).and_then(|()| {
+                match listed.candidates.is_empty() {
+                    true => Ok(()),
+                    false => unstaged(repo, &marked.index, options, &listed.candidates, listing),
+                }
+            })
+        }
+        None => unstaged(repo, &marked.index, options, within, listing),
+    };
     obs.segment_end("walk_worktree");
     found
 }
@@ -132,7 +154,7 @@ fn unstaged(
             listing,
             still_tracked: Vec::new(),
         };
-        pass(repo, index, options, &paths, everywhere, &mut tally)?;
+        pass(repo, index, options, &paths, everywhere, true, &mut tally)?;
         if tally.still_tracked.is_empty() {
             return Ok(());
         }
@@ -150,13 +172,15 @@ fn unstaged(
 /// How deep directories whose tracked files are all gone are followed.
 const MAX_DEPTH: usize = 64;
 
-/// One gix-status pass over `paths` (every path if `everywhere`).
+/// One gix-status pass over `paths` (every path if `everywhere`), walking
+/// directories for untracked files if `walk` (and they may hold any).
 fn pass(
     repo: &gix::Repository,
     index: &gix::index::State,
     options: &Options,
     paths: &[BString],
     everywhere: bool,
+    walk: bool,
     tally: &mut Tally<'_>,
 ) -> Result<(), Error> {
     let failed = Error::failed("comparing the index with the work tree");
@@ -175,7 +199,7 @@ fn pass(
         .emit_untracked(EmissionMode::CollapseDirectory);
     let walk_options = index_worktree::Options {
         sorting: None,
-        dirwalk_options: (!tracked_files).then_some(dirwalk),
+        dirwalk_options: (walk && !tracked_files).then_some(dirwalk),
         rewrites: None,
         thread_limit: None,
     };

@@ -55,6 +55,7 @@ mod submodule;
 mod tracked_stat;
 mod upstream;
 mod uptodate;
+mod worktree_listing;
 
 #[cfg(target_family = "wasm")]
 mod component;

@@ -10,6 +10,9 @@
 //!
 //! A path is only answered for when its leading directories are real
 //! directories (not symlinks), as gix-status requires.
+//!
+//! `walk` lists the whole work tree the same way in one host call
+//! (`files.walk-tree`), entering only the directories it is given.
 
 use gix::ObjectId;
 use gix::bstr::BStr;
@@ -71,6 +74,40 @@ mod imp {
                 .collect()
         }
 
+        /// Every entry under the work tree, sorted by path, entering only
+        /// the directories in `enter` (and the top); `None` if a name is not
+        /// UTF-8 or a directory cannot be listed.
+        pub fn walk(&mut self, enter: &HashSet<String>) -> Option<Vec<(String, Seen)>> {
+            let mut found = Vec::new();
+            let mut pending = vec![String::new()];
+            while let Some(dir) = pending.pop() {
+                for entry in std::fs::read_dir(self.root.join(&dir)).ok()? {
+                    let entry = entry.ok()?;
+                    let name = entry.file_name().into_string().ok()?;
+                    let path = match dir.as_str() {
+                        "" => name,
+                        dir => format!("{dir}/{name}"),
+                    };
+                    let meta = gix::index::fs::Metadata::from_path_no_follow(&entry.path()).ok()?;
+                    if meta.is_dir() && enter.contains(&path) {
+                        pending.push(path.clone());
+                    }
+                    found.push((
+                        path,
+                        Seen {
+                            stat: Stat::from_fs(&meta).ok()?,
+                            is_file: meta.is_file(),
+                            is_dir: meta.is_dir(),
+                            is_symlink: meta.is_symlink(),
+                            is_executable: meta.is_executable(),
+                        },
+                    ));
+                }
+            }
+            found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            Some(found)
+        }
+
         /// The blob ids of the bytes of the regular files `paths`.
         pub fn blob_ids(
             &mut self,
@@ -118,6 +155,7 @@ mod imp {
 
 #[cfg(target_family = "wasm")]
 mod imp {
+    use std::collections::HashSet;
     use std::path::Path;
 
     use corral_task_files::{self as files, Descriptor, DescriptorType, DigestAlgorithm, FileStat};
@@ -144,6 +182,21 @@ mod imp {
         pub fn stats(&mut self, paths: &[&BStr]) -> Vec<Option<Seen>> {
             let answers = self.ask(paths, files::stat_names);
             answers.into_iter().map(|stat| stat.map(seen)).collect()
+        }
+
+        /// Every entry under the work tree, sorted by path, entering only
+        /// the directories in `enter` (and the top): one host `walk-tree`
+        /// call. `None` if the host cannot (a name not UTF-8, a tree larger
+        /// than one call may return).
+        pub fn walk(&mut self, enter: &HashSet<String>) -> Option<Vec<(String, Seen)>> {
+            let only = files::Descend::Only(enter.iter().cloned().collect());
+            let entries = files::walk_tree(&self.root, &only).ok()?;
+            Some(
+                entries
+                    .into_iter()
+                    .map(|entry| (entry.name, seen(entry.stat)))
+                    .collect(),
+            )
         }
 
         /// The blob ids of the bytes of the regular files `paths`, hashed

@@ -30,6 +30,7 @@ use gix::index::entry::{Flags, Mode};
 use crate::incremental;
 use crate::open::StatChecks;
 use crate::tracked_stat::TrackedStat;
+use crate::worktree_listing::Listed;
 
 /// Flags that make gix-status skip an entry or treat it specially.
 const LEFT_TO_GIX: Flags = Flags::UPTODATE
@@ -46,12 +47,15 @@ pub struct Marked {
     pub mode_changed: Vec<BString>,
 }
 
-/// Marks the entries at or below `within` (relative paths; none: all).
+/// Marks the entries at or below `within` (relative paths; none: all),
+/// with their stat from `listed` where the whole tree was listed, else
+/// asked per path.
 pub fn mark(
     repo: &gix::Repository,
     index: &State,
     checks: &StatChecks,
     within: &[BString],
+    listed: Option<&Listed>,
 ) -> Marked {
     let positions = incremental::positions_within(index, within);
     let workdir = repo.workdir().expect("checked on open");
@@ -78,9 +82,17 @@ pub fn mark(
         .map(|(at, entry)| (at, entry.path_in(paths)))
         .collect();
     let rela: Vec<&BStr> = candidates.iter().map(|(_, path)| *path).collect();
+    let seen_all = match listed {
+        // Candidates come in index order, which is path order.
+        Some(listed) => {
+            let mut cursor = listed.cursor();
+            rela.iter().map(|path| cursor.seen(path)).collect()
+        }
+        None => stats.stats(&rela),
+    };
     // Entries whose bytes git would compare: hashed together afterwards.
     let mut compare = Vec::new();
-    for (&(at, path), seen) in candidates.iter().zip(stats.stats(&rela)) {
+    for (&(at, path), seen) in candidates.iter().zip(seen_all) {
         let Some(seen) = seen else { continue };
         let entry = &mut entries[at];
         if seen.is_dir {

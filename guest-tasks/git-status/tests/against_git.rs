@@ -542,3 +542,31 @@ fn a_directory_whose_tracked_files_are_all_gone_lists_its_contents_one_by_one() 
         }
     );
 }
+
+/// More untracked names than the listing hands gix as pathspecs: gix walks
+/// the tree itself, and the answer is the same; beside them a nested
+/// repository, a symlink to a directory, ignored files and a `.git` file
+/// deep inside a tracked directory.
+#[test]
+fn many_untracked_names_nested_repositories_and_symlinks() {
+    let scratch = Scratch::new();
+    let repo = base(&scratch);
+    repo.commit_file(".gitignore", "*.log\n", "ignore logs");
+    for n in 0..300 {
+        repo.write(&format!("dir/new-{n}.txt"), "n\n");
+    }
+    repo.write("dir/skip.log", "ignored\n");
+    let nested = scratch.init("repo/nested");
+    nested.commit_file("inner.txt", "i\n", "inner");
+    std::os::unix::fs::symlink(repo.path.join("dir"), repo.path.join("link-to-dir")).unwrap();
+    repo.write("dir/deeper/.git", "gitdir: /nowhere\n");
+    let s = repo.assert_matches_git(None);
+    assert_eq!(counts(&s).untracked, 302, "{s:?}");
+
+    // Under the cap: the listing's own candidates, the same answer.
+    for n in 10..300 {
+        fs::remove_file(repo.path.join(format!("dir/new-{n}.txt"))).unwrap();
+    }
+    let s = repo.assert_matches_git(None);
+    assert_eq!(counts(&s).untracked, 12, "{s:?}");
+}
