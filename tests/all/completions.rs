@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Fixture, compare_golden};
-use crate::terminal::available;
+use crate::support::{Fixture, compare_golden, require};
 
 fn contrib() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../contrib/completions")
@@ -58,7 +57,7 @@ fn the_shipped_completion_files_are_what_corral_completions_prints() {
 
 #[test]
 fn bash_sourcing_the_script_completes_every_subcommand() {
-    if !available(&["bash"]) {
+    if !require(&["bash"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -90,7 +89,7 @@ fn bash_sourcing_the_script_completes_every_subcommand() {
 
 #[test]
 fn zsh_parses_the_script_and_it_names_every_subcommand() {
-    if !available(&["zsh"]) {
+    if !require(&["zsh"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -105,7 +104,7 @@ fn zsh_parses_the_script_and_it_names_every_subcommand() {
 
 #[test]
 fn fish_loading_the_script_completes_every_subcommand() {
-    if !available(&["fish"]) {
+    if !require(&["fish"]) {
         return;
     }
     let fixture = Fixture::new();

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Fixture, Run};
+use crate::support::{Fixture, Run, require, require_files};
 
 /// A fresh HOME and XDG directories, and a working directory outside any
 /// manifest's directory.
@@ -65,12 +65,6 @@ impl FreshHome {
     }
 }
 
-/// Whether `program` is on PATH.
-fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-}
-
 #[test]
 fn init_then_run_is_green_on_this_machine() {
     let home = FreshHome::new();
@@ -91,18 +85,23 @@ fn init_then_run_is_green_on_this_machine() {
         assert!(components.join(format!("{name}.wasm")).is_file(), "{name}");
     }
 
+    // What this machine has decides part of the manifest; CI has it all.
+    let bash = "/usr/share/bash-completion/completions";
+    let has_bash_completion = require_files(&[Path::new(bash)], ".ci/run installs bash-completion");
+    let (zsh, fish) = (require(&["zsh"]), require(&["fish"]));
+
     let text = std::fs::read_to_string(home.manifest()).unwrap();
     let manifest: toml::Table = text.parse().unwrap();
     let tasks = manifest["task"].as_array().unwrap();
     let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    // zsh_compdump is written when zsh is installed (CI installs it).
+    // zsh_compdump is written when zsh is installed.
     let mut expected = vec![
         "completion_cache_scan",
         "git_status",
         "integrity_scan",
         "theme_palette",
     ];
-    if crate::terminal::available(&["zsh"]) {
+    if zsh {
         expected.push("zsh_compdump");
     }
     assert_eq!(ids, expected);
@@ -125,17 +124,16 @@ fn init_then_run_is_green_on_this_machine() {
             .unwrap_or_default()
     };
     let completion = hosts("completion_cache_scan", "dir");
-    let bash = "/usr/share/bash-completion/completions";
-    if Path::new(bash).is_dir() {
+    if has_bash_completion {
         assert!(completion.iter().any(|h| h == bash), "{completion:?}");
     }
-    if installed("zsh") {
+    if zsh {
         assert!(
             completion.iter().any(|h| h.contains("zsh")),
             "{completion:?}"
         );
     }
-    if installed("fish") {
+    if fish {
         assert!(
             completion.iter().any(|h| h.contains("fish")),
             "{completion:?}"
@@ -186,7 +184,7 @@ fn init_then_run_is_green_on_this_machine() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{index}"));
-    if Path::new(bash).is_dir() || installed("zsh") || installed("fish") {
+    if has_bash_completion || zsh || fish {
         assert!(commands > 0, "{index}");
     }
     assert_eq!(home.result("integrity_scan"), "baseline=created files=2\n");
@@ -406,8 +404,8 @@ fn init_shows_link_targets_and_leaves_out_system_trees_and_huge_files() {
 /// status in `cd`'s first prompt or soon after.
 #[test]
 fn readme_setup_works_as_written_in_zsh_bash_and_fish() {
-    use crate::terminal::{available, interactive_shell};
-    if !available(&["tmux", "zsh", "bash", "fish", "git"]) {
+    use crate::terminal::interactive_shell;
+    if !require(&["tmux", "zsh", "bash", "fish", "git"]) {
         return;
     }
     let _cpu = crate::support::cpu_bound();

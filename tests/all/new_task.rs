@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::Fixture;
+use crate::support::{Fixture, require_files};
 
 /// The pinned Python and JavaScript tools, installed by
 /// `runtime/templates/install-tools.sh` (as `.ci/run` does).
@@ -14,18 +14,12 @@ fn tools() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools")
 }
 
-/// Whether `tool` (relative to the tools directory) is installed; under CI
-/// a missing tool fails the test instead of skipping it.
+/// Whether `tool` (relative to the tools directory) is installed.
 fn installed(tool: &str) -> bool {
-    let found = tools().join(tool).exists();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is missing: run runtime/templates/install-tools.sh"
-        );
-        eprintln!("skipped: {tool} is not installed (runtime/templates/install-tools.sh)");
-    }
-    found
+    require_files(
+        &[&tools().join(tool)],
+        "run runtime/templates/install-tools.sh",
+    )
 }
 
 fn new_task_builds_runs_and_fails_cleanly(lang: &str, id: &str) {

@@ -8,8 +8,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::git::{git, git_status_manifest};
-use crate::support::{Fixture, artifacts};
-use crate::terminal::{Tmux, available, fish_script, interactive_shell, shell_quote};
+use crate::support::{Fixture, artifacts, require};
+use crate::terminal::{Tmux, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -130,7 +130,7 @@ fn follows_and_redraws(tmux: &Tmux, alpha: &Path, beta: &Path) {
 #[test]
 fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
     let _cpu = crate::support::cpu_bound();
-    if !available(&["tmux", "zsh", "git", "strace"]) {
+    if !require(&["tmux", "zsh", "git", "strace"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -179,7 +179,7 @@ fn zsh_redraws_with_the_fresh_status_and_forks_nothing_per_prompt() {
 #[test]
 fn fish_repaints_with_the_fresh_status() {
     let _cpu = crate::support::cpu_bound();
-    if !available(&["tmux", "fish", "git"]) {
+    if !require(&["tmux", "fish", "git"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -194,7 +194,7 @@ fn fish_repaints_with_the_fresh_status() {
 /// relay coprocess for the shell's life.
 #[test]
 fn bash_shows_the_fresh_status_through_one_relay() {
-    if !available(&["tmux", "bash", "git"]) {
+    if !require(&["tmux", "bash", "git"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -257,7 +257,7 @@ fn readme_prompts(language: &str) -> Vec<String> {
 /// without an alert: the status segment shows, an alert shows as text,
 /// and nothing of the expansion syntax leaks onto the screen.
 fn readme_prompts_work(shell: &str) {
-    if !available(&["tmux", shell, "git"]) {
+    if !require(&["tmux", shell, "git"]) {
         return;
     }
     let examples = readme_prompts(shell);
@@ -353,7 +353,7 @@ fn readme_bash_prompts_work_as_written() {
 /// alert appears without a keypress, within two seconds of the edit.
 #[test]
 fn an_idle_zsh_shows_the_alert_when_a_watched_file_changes() {
-    if !available(&["tmux", "zsh"]) {
+    if !require(&["tmux", "zsh"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -400,7 +400,7 @@ fn an_idle_zsh_shows_the_alert_when_a_watched_file_changes() {
 /// text stays in `corral_results_raw`.
 #[test]
 fn a_branch_name_shows_as_literal_text_in_the_zsh_prompt() {
-    if !available(&["tmux", "zsh", "git"]) {
+    if !require(&["tmux", "zsh", "git"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -427,7 +427,7 @@ fn a_branch_name_shows_as_literal_text_in_the_zsh_prompt() {
 /// as the task returned it.
 #[test]
 fn fish_results_are_safe_to_print_and_raw_on_request() {
-    if !available(&["fish", "git"]) {
+    if !require(&["fish", "git"]) {
         return;
     }
     let fixture = Fixture::new();

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::git::{git, git_status_manifest, porcelain, repo};
-use crate::support::{Fixture, parse_lines};
-use crate::terminal::{available, eventually, fish_script, interactive_shell, shell_quote};
+use crate::support::{Fixture, parse_lines, require};
+use crate::terminal::{eventually, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -219,7 +219,7 @@ const SEGMENT_FUNCTION: &str = r#"_seg() {
 /// one unstaged file after the next command, cd into B shows B and never
 /// A, cd / shows no segment; the prompt never waits for corral.
 fn prompt_follows_the_shell(shell: &str) {
-    if !available(&["tmux", shell, "git"]) {
+    if !require(&["tmux", shell, "git"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -298,7 +298,7 @@ fn bash_prompt_shows_the_status_of_the_repository_it_is_in() {
 /// `fish_prompt` event in a real fish, as the prompt would.
 #[test]
 fn fish_shows_only_the_status_of_the_repository_it_is_in() {
-    if !available(&["fish", "git"]) {
+    if !require(&["fish", "git"]) {
         return;
     }
     let fixture = Fixture::new();

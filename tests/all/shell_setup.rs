@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Fixture, Run, artifacts};
-use crate::terminal::{Tmux, available, fish_script, interactive_shell, shell_quote};
+use crate::support::{Fixture, Run, artifacts, require, require_files};
+use crate::terminal::{Tmux, fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -83,7 +83,7 @@ print -rl -- ${(ok)functions[(I)_*]}
 
 #[test]
 fn zsh_compdump_defines_what_compinit_defines_from_the_same_fpath() {
-    if !available(&["zsh"]) {
+    if !require(&["zsh"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -138,7 +138,7 @@ fn logged_numbers(run: &Run, said: &str) -> Vec<usize> {
 
 #[test]
 fn zsh_compdump_rereads_only_changed_files_and_writes_the_dump_a_fresh_scan_writes() {
-    if !available(&["zsh"]) {
+    if !require(&["zsh"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -195,11 +195,10 @@ fn the_completion_index_rereads_only_changed_files_and_equals_a_fresh_scan() {
         "/usr/share/bash-completion/completions",
         "/usr/share/fish/completions",
     );
-    if !Path::new(bash).is_dir() || !Path::new(fish).is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "bash-completion and fish are not installed"
-        );
+    if !require_files(
+        &[Path::new(bash), Path::new(fish)],
+        ".ci/run installs bash-completion and fish",
+    ) {
         return;
     }
     // Copies of the real directories, so that the test can change them.
@@ -283,7 +282,7 @@ fn snippet(fixture: &Fixture, shell: &str) -> String {
 
 #[test]
 fn zsh_completes_on_the_first_tab_from_corrals_dump() {
-    if !available(&["tmux", "zsh", "git"]) {
+    if !require(&["tmux", "zsh", "git"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -319,16 +318,15 @@ fn bash_index_manifest(fixture: &Fixture) -> &'static str {
 #[test]
 fn bash_loads_a_definition_from_corrals_index_on_the_first_tab() {
     let _cpu = crate::support::cpu_bound();
-    if !available(&["tmux", "bash"]) {
+    if !require(&["tmux", "bash"]) {
         return;
     }
     let fixture = Fixture::new();
     let dir = bash_index_manifest(&fixture);
-    if !Path::new(dir).join("ssh").is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "bash-completion is not installed"
-        );
+    if !require_files(
+        &[&Path::new(dir).join("ssh")],
+        ".ci/run installs bash-completion",
+    ) {
         return;
     }
     let run = fixture.corral(&["run", "--quiet"]);
@@ -367,7 +365,7 @@ fn integrity_manifest(fixture: &Fixture) -> PathBuf {
 
 #[test]
 fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
-    if !available(&["tmux", "bash"]) {
+    if !require(&["tmux", "bash"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -407,7 +405,7 @@ fn an_edited_watched_file_raises_the_prompt_alert_until_rebaselined() {
 
 #[test]
 fn fish_sets_the_alert_while_watched_files_changed() {
-    if !available(&["fish"]) {
+    if !require(&["fish"]) {
         return;
     }
     let fixture = Fixture::new();

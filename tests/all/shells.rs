@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{Fixture, probe_task};
-use crate::terminal::{available, eventually, interactive_shell, shell_quote};
+use crate::support::{Fixture, probe_task, require};
+use crate::terminal::{eventually, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -19,7 +19,7 @@ fn born(path: &Path) -> SystemTime {
 /// Sets up a fixture whose shell sources the snippet, starts it in tmux and
 /// checks the whole story.
 fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path, &Path) -> String) {
-    if !available(&["tmux", shell]) {
+    if !require(&["tmux", shell]) {
         return;
     }
     let fixture = Fixture::new();

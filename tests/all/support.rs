@@ -318,3 +318,52 @@ pub fn compare_golden(expected: &Path, actual: &str, required: bool) {
         expected.display()
     );
 }
+
+/// Whether every one of `programs` is on `PATH`. A test, or the part of a
+/// test, that needs them runs only when it is true. CI installs them all
+/// (.ci/run) and sets `CI`, so there a missing one fails the test instead;
+/// elsewhere stderr says what is skipped and why.
+pub fn require(programs: &[&str]) -> bool {
+    let missing: Vec<String> = programs
+        .iter()
+        .filter(|program| !on_path(program))
+        .map(|program| program.to_string())
+        .collect();
+    present_or_skip(&missing, ".ci/run installs them")
+}
+
+/// Like [`require`], for files and directories: the template tools under
+/// `target/tools`, a distribution's completion directories. `remedy` says
+/// how to install them.
+pub fn require_files(paths: &[&Path], remedy: &str) -> bool {
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|path| !path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    present_or_skip(&missing, remedy)
+}
+
+/// Whether an executable file named `program` is in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(program))
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    })
+}
+
+fn present_or_skip(missing: &[String], remedy: &str) -> bool {
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{missing:?} not installed; {remedy}"
+    );
+    eprintln!("skipping what needs {missing:?}: not installed ({remedy})");
+    false
+}

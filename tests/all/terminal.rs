@@ -5,29 +5,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Whether `program` can be run. Terminal tests need tmux and the shells;
-/// CI installs them (see .ci/run), so there a missing one is a failure.
-pub fn available(programs: &[&str]) -> bool {
-    let missing: Vec<&&str> = programs
-        .iter()
-        .filter(|program| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {program}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{missing:?} not installed; .ci/run installs them"
-    );
-    eprintln!("skipping: {missing:?} not installed (CI installs them)");
-    false
-}
-
 /// A tmux server with one window running one command.
 pub struct Tmux {
     socket: String,

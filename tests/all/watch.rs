@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use crate::support::{Fixture, probe_task, shared_cache_dir};
-use crate::terminal::{Tmux, available, shell_quote};
+use crate::support::{Fixture, probe_task, require, shared_cache_dir};
+use crate::terminal::{Tmux, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
 #[test]
 fn watch_shows_every_task_of_a_run_and_quits_on_q() {
-    if !available(&["tmux"]) {
+    if !require(&["tmux"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -68,7 +68,7 @@ fn watch_shows_every_task_of_a_run_and_quits_on_q() {
 
 #[test]
 fn run_on_a_terminal_shows_a_live_status_line_then_only_event_lines() {
-    if !available(&["tmux"]) {
+    if !require(&["tmux"]) {
         return;
     }
     let fixture = Fixture::new();
@@ -107,7 +107,7 @@ fn run_on_a_terminal_shows_a_live_status_line_then_only_event_lines() {
 /// The status line is fed typed events, so JSON lines get it too.
 #[test]
 fn json_events_on_a_terminal_also_get_the_live_status_line() {
-    if !available(&["tmux"]) {
+    if !require(&["tmux"]) {
         return;
     }
     let fixture = Fixture::new();
