@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use corral::{Event, FailReason};
 
-use crate::support::{Fixture, Run, decode_events, grant, probe_task, shipped_manifest};
+use crate::support::{
+    Fixture, Run, decode_events, grant, probe_task, shipped_manifest, wait_for_runs_to_end,
+};
 
 /// Every `_start` in `events` is followed by exactly one `_done`/`_fail`.
 fn assert_every_start_ends_once(events: &[Event], context: &str) {
@@ -168,10 +170,11 @@ fn event_files_are_never_written_through_symbolic_links() {
     std::fs::create_dir(fixture.path().join(".corral")).unwrap();
     let planted = fixture.path().join(".corral/last-run.events");
     std::os::unix::fs::symlink(&precious, &planted).unwrap();
-    std::os::unix::fs::symlink(fixture.path(), fixture.path().join(".corral/results")).unwrap();
     let detached = fixture.corral(&["run", "--detach"]);
     assert_eq!(detached.code, Some(0), "{}", detached.stderr);
-    std::thread::sleep(Duration::from_millis(1500));
+    // The detached run writes its events to the end (PERF_GUARD), and once
+    // it has ended it has written all it ever will.
+    wait_for_runs_to_end(&fixture, 1);
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
     let target = std::fs::read_link(&planted).unwrap();
     assert!(
@@ -179,6 +182,11 @@ fn event_files_are_never_written_through_symbolic_links() {
         "the planted link was replaced: {target:?}"
     );
     // A planted `results` link is refused, not followed into the fixture.
+    // (Planted only now: a run refuses it before writing any event, so a
+    // detached run would have ended without writing through `planted`.)
+    let results = fixture.path().join(".corral/results");
+    std::fs::remove_dir_all(&results).unwrap();
+    std::os::unix::fs::symlink(fixture.path(), &results).unwrap();
     let run = fixture.corral(&["run"]);
     assert_eq!(run.code, Some(4), "{}", run.stderr);
     assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::git::{git, git_status_manifest, porcelain, repo};
-use crate::support::{Fixture, parse_lines, require};
-use crate::terminal::{eventually, fish_script, interactive_shell, shell_quote};
+use crate::support::{Fixture, parse_lines, require, wait_for_runs_to_end};
+use crate::terminal::{fish_script, interactive_shell, shell_quote};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -172,12 +172,22 @@ fn runs_that_pile_up_coalesce_into_one_rerun() {
     assert!(held.success(), "{seen}");
     assert!(seen.contains("async_task_git_status_done"), "{seen}");
 
+    // The holder has exited, so every rerun it started has its events
+    // file; once the rerun has ended, no request is left for another.
     let runs = fixture.path().join(".corral/runs");
-    eventually(LIMIT, "the rerun to finish", || {
-        std::fs::read_to_string(runs.join("..").join("last-run.events"))
-            .is_ok_and(|text| text.contains("PERF_GUARD"))
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    let reruns: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    assert_eq!(reruns.len(), 1, "one rerun for ten requests");
+    wait_for_runs_to_end(&fixture, 1);
+    let left: Vec<_> = std::fs::read_dir(fixture.path().join(".corral/locks"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .filter(|name| name.to_string_lossy().ends_with(".rerun"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "a rerun request outlived the rerun: {left:?}"
+    );
     let reruns: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
     assert_eq!(reruns.len(), 1, "one rerun for ten requests");
     let text = std::fs::read_to_string(runs.join("..").join("last-run.events")).unwrap();

@@ -75,9 +75,17 @@ fn first_prompt_then_results(shell: &str, rc_name: &str, rc_body: impl Fn(&Path,
     });
     let screen = tmux.screen();
     assert!(screen.contains("got:echo-args\nfrom\ncorral"), "{screen}");
+    // Two more prompts; a command after them prints only once both
+    // prompts' hooks have returned, and a run a hook starts has its
+    // events file before the hook returns (`run --detach` creates it).
     tmux.send(&["Enter"]);
     tmux.send(&["Enter"]);
-    std::thread::sleep(Duration::from_millis(500));
+    tmux.send(&["echo \"checked:$((6 * 7))\"", "Enter"]);
+    tmux.wait_for(LIMIT, "the prompts after the result", |screen| {
+        screen.contains("checked:42")
+    });
+    let runs = std::fs::read_dir(fixture.path().join(".corral/runs")).unwrap();
+    assert_eq!(runs.count(), 1, "tasks ran twice");
     assert_eq!(
         std::fs::metadata(&events).unwrap().modified().unwrap(),
         modified,

@@ -94,6 +94,18 @@ pub fn logged(fixture: &Fixture, needles: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Waits, up to a generous minute, until `count` runs have written their
+/// `PERF_GUARD` line to their events file under `.corral/runs`: evidence
+/// that they ended, so that what they have not done by then they never
+/// do (a check of an absence needs it, where a sleep would only hope).
+pub fn wait_for_runs_to_end(fixture: &Fixture, count: usize) {
+    crate::terminal::eventually(
+        std::time::Duration::from_secs(60),
+        &format!("{count} run(s) to write PERF_GUARD"),
+        || logged(fixture, &["PERF_GUARD"]).len() >= count,
+    );
+}
+
 /// Held by the tests that load both cores (compiling components, 5,000-file
 /// repositories, floods of processes) and by those that judge time (the
 /// shipped manifest's 1.5 s timeouts, budgets): on a 2-core machine the
