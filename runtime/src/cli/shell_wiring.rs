@@ -8,13 +8,7 @@
 use std::path::PathBuf;
 
 use crate::manifest::{Access, Manifest};
-
-/// The task that writes the dump `compinit -C -d` loads.
-const ZSH_COMPDUMP: &str = "zsh_compdump";
-/// The task that writes `command<TAB>shell<TAB>path` lines.
-const COMPLETION_INDEX: &str = "completion_cache_scan";
-/// The task whose reported changes raise the prompt's alert.
-const INTEGRITY: &str = "integrity_scan";
+use crate::setup::task_ids::{COMPLETION_INDEX, INTEGRITY, ZSH_COMPDUMP};
 
 #[derive(Debug, Default)]
 pub struct Wiring {

@@ -38,3 +38,22 @@ pub fn install_components(dir: &Path) -> std::io::Result<Vec<Installed>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SHIPPED;
+    use crate::setup::task_ids;
+
+    #[test]
+    fn every_shipped_task_id_names_a_carried_component() {
+        for id in [
+            task_ids::COMPLETION_INDEX,
+            task_ids::GIT_STATUS,
+            task_ids::INTEGRITY,
+            task_ids::THEME_PALETTE,
+            task_ids::ZSH_COMPDUMP,
+        ] {
+            assert!(SHIPPED.iter().any(|(name, _)| *name == id), "{id}");
+        }
+    }
+}

@@ -12,6 +12,7 @@
 mod completions;
 mod components;
 mod startup_files;
+pub mod task_ids;
 mod user_dirs;
 mod user_manifest;
 mod zsh_fpath;

@@ -11,6 +11,7 @@ use std::path::Path;
 use super::completions::CompletionDir;
 use super::components::Installed;
 use super::startup_files::StartupFile;
+use super::task_ids::{COMPLETION_INDEX, GIT_STATUS, INTEGRITY, THEME_PALETTE, ZSH_COMPDUMP};
 use super::user_dirs::UserDirs;
 use super::zsh_fpath::ZshFpath;
 
@@ -73,11 +74,14 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
     };
 
     if machine.completion_dirs.is_empty() {
-        out.push_str("\n# completion_cache_scan: no shell completion directories were found.\n");
+        let _ = write!(
+            out,
+            "\n# {COMPLETION_INDEX}: no shell completion directories were found.\n"
+        );
     } else {
         task_head(
             &mut out,
-            "completion_cache_scan",
+            COMPLETION_INDEX,
             "Index shell completion definitions so the first <Tab> does not walk the tree.",
         );
         let mut guests = Vec::new();
@@ -115,7 +119,7 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
 
     task_head(
         &mut out,
-        "git_status",
+        GIT_STATUS,
         "Branch, upstream and dirty counts of the shell's repository, for the prompt, off the prompt path.",
     );
     out.push_str(
@@ -127,11 +131,14 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
     );
 
     if machine.startup_files.is_empty() {
-        out.push_str("\n# integrity_scan: none of the start-up files it watches exist.\n");
+        let _ = write!(
+            out,
+            "\n# {INTEGRITY}: none of the start-up files it watches exist.\n"
+        );
     } else {
         task_head(
             &mut out,
-            "integrity_scan",
+            INTEGRITY,
             "Detect tampering with shell start-up files and authorized_keys since the baseline was taken.",
         );
         let guests: Vec<String> = machine
@@ -163,7 +170,7 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
 
     task_head(
         &mut out,
-        "theme_palette",
+        THEME_PALETTE,
         "Precompute 256-colour prompt theme indexes instead of converting colours at every start-up.",
     );
     let _ = write!(
@@ -175,7 +182,7 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
     if let Some(zsh) = machine.zsh {
         task_head(
             &mut out,
-            "zsh_compdump",
+            ZSH_COMPDUMP,
             "Keep zsh's completion dump fresh so compinit -C need not scan $fpath at start-up.",
         );
         let mut args = vec![q("/cache/zcompdump"), q(&zsh.version)];
