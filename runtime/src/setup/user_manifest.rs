@@ -5,8 +5,9 @@
 //! Paths under the home directory are written `~/...` (the manifest expands
 //! `~`), so the file reads the way the user thinks of those places.
 
-use std::fmt::Write as _;
 use std::path::Path;
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value, value};
 
 use super::completions::CompletionDir;
 use super::components::Installed;
@@ -44,100 +45,105 @@ const HEADER: &str = "\
 #   corral rebaseline integrity_scan
 ";
 
-/// The manifest text.
+/// The manifest text, built as a TOML document so that every value is
+/// quoted as TOML wants, whatever the paths hold.
 pub fn render_manifest(machine: &Machine<'_>) -> String {
     let dirs = machine.dirs;
-    let q = |text: &str| toml::Value::String(text.to_string()).to_string();
-    let p = |path: &Path| q(&dirs.manifest_path(path));
+    let p = |path: &Path| dirs.manifest_path(path);
     let component = |name: &str| {
         machine
             .components
             .iter()
             .find(|installed| installed.name == name)
+            .expect("a shipped component")
     };
-    let mut out = String::from(HEADER);
-    let _ = write!(
-        out,
-        "version = 1\n\n[runtime]\nmax_timeout_ms = 10000\nstate_dir = {}\n\n[classes.io]\nmax_concurrency = 2\n",
-        p(&dirs.state)
-    );
-    let task_head = |out: &mut String, id: &str, rationale: &str| {
-        let installed = component(id).expect("a shipped component");
-        let _ = write!(
-            out,
-            "\n[[task]]\nid = {}\nrationale = {}\ncomponent = {}\nsha256 = {}\n",
-            q(id),
-            q(rationale),
-            p(&installed.path),
-            q(&installed.sha256),
-        );
+    let mut doc = DocumentMut::new();
+    doc["version"] = value(1);
+    comment(&mut doc, "version", HEADER);
+    let mut runtime = section();
+    runtime["max_timeout_ms"] = value(10000);
+    runtime["state_dir"] = value(p(&dirs.state));
+    doc["runtime"] = Item::Table(runtime);
+    let mut io = section();
+    io["max_concurrency"] = value(2);
+    let mut classes = Table::new();
+    classes.set_implicit(true);
+    classes["io"] = Item::Table(io);
+    doc["classes"] = Item::Table(classes);
+
+    let mut tasks = Tasks::default();
+    let task_head = |id: &str, rationale: &str| {
+        let installed = component(id);
+        let mut task = section();
+        task["id"] = value(id);
+        task["rationale"] = value(rationale);
+        task["component"] = value(p(&installed.path));
+        task["sha256"] = value(installed.sha256.as_str());
+        task
     };
 
     if machine.completion_dirs.is_empty() {
-        let _ = write!(
-            out,
-            "\n# {COMPLETION_INDEX}: no shell completion directories were found.\n"
-        );
+        tasks.note(&format!(
+            "{COMPLETION_INDEX}: no shell completion directories were found."
+        ));
     } else {
-        task_head(
-            &mut out,
+        let mut task = task_head(
             COMPLETION_INDEX,
             "Index shell completion definitions so the first <Tab> does not walk the tree.",
         );
-        let mut guests = Vec::new();
-        let mut grants = String::new();
+        let mut guests: Vec<String> = Vec::new();
+        let mut grants = Vec::new();
         for dir in machine.completion_dirs {
             let shell = dir.shell.as_str();
             let n = guests
                 .iter()
-                .filter(|guest: &&String| guest.starts_with(&format!("/completions/{shell}/")))
+                .filter(|guest| guest.starts_with(&format!("/completions/{shell}/")))
                 .count()
                 + 1;
             let guest = format!("/completions/{shell}/{n}");
-            let _ = write!(
-                grants,
-                "\n[[task.dir]]\nhost = {}\nguest = {}\nmode = \"ro\"\n",
-                p(&dir.path),
-                q(&guest)
-            );
+            grants.push(dir_grant(&p(&dir.path), &guest, "ro"));
             guests.push(guest);
         }
         guests.push("/cache/completions.index".into());
-        let args: Vec<String> = guests.iter().map(|guest| q(guest)).collect();
-        let _ = write!(
-            out,
-            "class = \"io\"\ntimeout_ms = 8000\nfuel = 40_000_000_000\nmemory_mb = 128\nargs = [\n    {},\n]\n",
-            args.join(",\n    ")
-        );
-        out.push_str(&grants);
-        let _ = write!(
-            out,
-            "\n[[task.dir]]\nhost = {}\nguest = \"/cache\"\nmode = \"rw\"\n",
-            p(&dirs.state.join("cache/completions"))
-        );
+        grants.push(dir_grant(
+            &p(&dirs.state.join("cache/completions")),
+            "/cache",
+            "rw",
+        ));
+        task["class"] = value("io");
+        task["timeout_ms"] = value(8000);
+        task["fuel"] = integer("40_000_000_000");
+        task["memory_mb"] = value(128);
+        task["args"] = value(one_per_line(guests));
+        task["dir"] = Item::ArrayOfTables(grants.into_iter().collect());
+        tasks.push(task);
     }
 
-    task_head(
-        &mut out,
+    let mut task = task_head(
         GIT_STATUS,
         "Branch, upstream and dirty counts of the shell's repository, for the prompt, off the prompt path.",
     );
-    out.push_str(
+    task["context"] = value("repo");
+    comment(
+        &mut task,
+        "context",
         "# Bound to the git repository containing the shell's directory: its work\n\
          # tree is granted read-only and passed as the first argument. Outside any\n\
          # repository the task is skipped. `reuse`: the server answers with the\n\
-         # last status while nothing in the repository changed.\n\
-         context = \"repo\"\nreuse = true\nclass = \"io\"\ntimeout_ms = 2000\nmemory_mb = 128\n",
+         # last status while nothing in the repository changed.\n",
     );
+    task["reuse"] = value(true);
+    task["class"] = value("io");
+    task["timeout_ms"] = value(2000);
+    task["memory_mb"] = value(128);
+    tasks.push(task);
 
     if machine.startup_files.is_empty() {
-        let _ = write!(
-            out,
-            "\n# {INTEGRITY}: none of the start-up files it watches exist.\n"
-        );
+        tasks.note(&format!(
+            "{INTEGRITY}: none of the start-up files it watches exist."
+        ));
     } else {
-        task_head(
-            &mut out,
+        let mut task = task_head(
             INTEGRITY,
             "Detect tampering with shell start-up files and authorized_keys since the baseline was taken.",
         );
@@ -146,70 +152,136 @@ pub fn render_manifest(machine: &Machine<'_>) -> String {
             .iter()
             .map(|file| guest_file_path(dirs, &file.path))
             .collect();
-        let mut args: Vec<String> = guests.iter().map(|guest| q(guest)).collect();
-        args.push(q("/state/baseline.sha256"));
-        let _ = write!(
-            out,
-            "priority = \"critical\"\nargs = [\n    {},\n]\n",
-            args.join(",\n    ")
-        );
-        for (file, guest) in machine.startup_files.iter().zip(&guests) {
-            let _ = write!(
-                out,
-                "\n[[task.file]]\nhost = {}\nguest = {}\n",
-                p(&file.path),
-                q(guest)
-            );
-        }
-        let _ = write!(
-            out,
-            "\n[[task.dir]]\nhost = {}\nguest = \"/state\"\nmode = \"rw\"\n",
-            p(&dirs.state.join("integrity"))
-        );
+        let mut args = guests.clone();
+        args.push("/state/baseline.sha256".into());
+        task["priority"] = value("critical");
+        task["args"] = value(one_per_line(args));
+        let files = machine
+            .startup_files
+            .iter()
+            .zip(&guests)
+            .map(|(file, guest)| {
+                let mut grant = section();
+                grant["host"] = value(p(&file.path));
+                grant["guest"] = value(guest.as_str());
+                grant
+            });
+        task["file"] = Item::ArrayOfTables(files.collect());
+        let state = dir_grant(&p(&dirs.state.join("integrity")), "/state", "rw");
+        task["dir"] = Item::ArrayOfTables([state].into_iter().collect());
+        tasks.push(task);
     }
 
-    task_head(
-        &mut out,
+    let mut task = task_head(
         THEME_PALETTE,
         "Precompute 256-colour prompt theme indexes instead of converting colours at every start-up.",
     );
-    let _ = write!(
-        out,
-        "priority = \"cosmetic\"\ntimeout_ms = 500\nfuel = 100_000_000\nmemory_mb = 16\nargs = [\"/themes/default.theme\"]\n\n[[task.dir]]\nhost = {}\nguest = \"/themes\"\nmode = \"ro\"\n",
-        p(machine.themes)
-    );
+    task["priority"] = value("cosmetic");
+    task["timeout_ms"] = value(500);
+    task["fuel"] = integer("100_000_000");
+    task["memory_mb"] = value(16);
+    task["args"] = value(Array::from_iter(["/themes/default.theme"]));
+    let themes = dir_grant(&p(machine.themes), "/themes", "ro");
+    task["dir"] = Item::ArrayOfTables([themes].into_iter().collect());
+    tasks.push(task);
 
     if let Some(zsh) = machine.zsh {
-        task_head(
-            &mut out,
+        let mut task = task_head(
             ZSH_COMPDUMP,
             "Keep zsh's completion dump fresh so compinit -C need not scan $fpath at start-up.",
         );
-        let mut args = vec![q("/cache/zcompdump"), q(&zsh.version)];
-        args.extend(zsh.dirs.iter().map(|dir| q(&dir.display().to_string())));
-        let _ = write!(
-            out,
+        let mut args = vec!["/cache/zcompdump".to_string(), zsh.version.clone()];
+        args.extend(zsh.dirs.iter().map(|dir| dir.display().to_string()));
+        task["class"] = value("io");
+        comment(
+            &mut task,
+            "class",
             "# Arguments: the dump, zsh's version, then $fpath in order; each\n\
-             # directory is granted read-only at its own path.\n\
-             class = \"io\"\ntimeout_ms = 8000\nfuel = 20_000_000_000\nmemory_mb = 64\nargs = [\n    {},\n]\n",
-            args.join(",\n    ")
+             # directory is granted read-only at its own path.\n",
         );
-        for dir in &zsh.dirs {
-            let shown = dir.display().to_string();
-            let _ = write!(
-                out,
-                "\n[[task.dir]]\nhost = {}\nguest = {}\nmode = \"ro\"\n",
-                p(dir),
-                q(&shown)
-            );
-        }
-        let _ = write!(
-            out,
-            "\n[[task.dir]]\nhost = {}\nguest = \"/cache\"\nmode = \"rw\"\n",
-            p(&dirs.state.join("cache/zsh"))
-        );
+        task["timeout_ms"] = value(8000);
+        task["fuel"] = integer("20_000_000_000");
+        task["memory_mb"] = value(64);
+        task["args"] = value(one_per_line(args));
+        let mut grants: Vec<Table> = zsh
+            .dirs
+            .iter()
+            .map(|dir| dir_grant(&p(dir), &dir.display().to_string(), "ro"))
+            .collect();
+        grants.push(dir_grant(&p(&dirs.state.join("cache/zsh")), "/cache", "rw"));
+        task["dir"] = Item::ArrayOfTables(grants.into_iter().collect());
+        tasks.push(task);
     }
-    out
+    tasks.finish(&mut doc);
+    doc.to_string()
+}
+
+/// The `[[task]]` tables in the order written, with the notes that stand
+/// where a task was left out.
+#[derive(Default)]
+struct Tasks {
+    tables: ArrayOfTables,
+    /// Comment lines waiting for the next `[[task]]` header.
+    notes: String,
+}
+
+impl Tasks {
+    fn note(&mut self, text: &str) {
+        self.notes.push_str(&format!("\n# {text}\n"));
+    }
+
+    fn push(&mut self, mut task: Table) {
+        let notes = std::mem::take(&mut self.notes);
+        task.decor_mut().set_prefix(format!("{notes}\n"));
+        self.tables.push(task);
+    }
+
+    fn finish(self, doc: &mut DocumentMut) {
+        doc["task"] = Item::ArrayOfTables(self.tables);
+        if !self.notes.is_empty() {
+            doc.set_trailing(self.notes);
+        }
+    }
+}
+
+/// A table whose header has a blank line above it.
+fn section() -> Table {
+    let mut table = Table::new();
+    table.decor_mut().set_prefix("\n");
+    table
+}
+
+/// A `[[task.dir]]` grant.
+fn dir_grant(host: &str, guest: &str, mode: &str) -> Table {
+    let mut grant = section();
+    grant["host"] = value(host);
+    grant["guest"] = value(guest);
+    grant["mode"] = value(mode);
+    grant
+}
+
+/// An integer written as `digits` says (`40_000_000_000`).
+fn integer(digits: &str) -> Item {
+    let number: Value = digits.parse().expect("a TOML integer");
+    debug_assert!(number.is_integer());
+    Item::Value(number.decorated(" ", ""))
+}
+
+/// An array with one element a line and a trailing comma.
+fn one_per_line(items: Vec<String>) -> Array {
+    let mut array = Array::new();
+    for item in items {
+        array.push_formatted(Value::from(item).decorated("\n    ", ""));
+    }
+    array.set_trailing_comma(true);
+    array.set_trailing("\n");
+    array
+}
+
+/// Puts comment `lines` (each ending in a newline) above `key`.
+fn comment(table: &mut Table, key: &str, lines: &str) {
+    let mut key = table.key_mut(key).expect("a key just set");
+    key.leaf_decor_mut().set_prefix(lines);
 }
 
 /// The guest path of a start-up file: `/home/<relative>` under the home
@@ -337,6 +409,42 @@ mod tests {
                     "{dir:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn any_path_is_quoted_as_toml_wants_and_reads_back_the_same() {
+        let dirs = UserDirs::from_env(|name| (name == "HOME").then(|| "/h".to_string())).unwrap();
+        let components: Vec<Installed> = ["git_status", "theme_palette"]
+            .into_iter()
+            .map(|name| Installed {
+                name,
+                path: dirs.components().join(format!("{name}.wasm")),
+                sha256: "ab".repeat(32),
+            })
+            .collect();
+        let themes = "/t/a \"b\" \\c 'd' '''e\nf\t# g";
+        let text = render_manifest(&Machine {
+            dirs: &dirs,
+            components: &components,
+            completion_dirs: &[],
+            startup_files: &[],
+            zsh: None,
+            themes: Path::new(themes),
+        });
+        let table: toml::Table = text
+            .parse()
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let tasks = table["task"].as_array().unwrap();
+        let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["git_status", "theme_palette"], "{text}");
+        assert_eq!(tasks[1]["dir"][0]["host"].as_str(), Some(themes), "{text}");
+        // Where a task is left out, a comment says why.
+        for note in [
+            "\n# completion_cache_scan: no shell completion directories were found.\n",
+            "\n# integrity_scan: none of the start-up files it watches exist.\n",
+        ] {
+            assert!(text.contains(note), "{text}");
         }
     }
 }
