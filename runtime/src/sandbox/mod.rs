@@ -22,6 +22,6 @@ mod snapshot;
 pub mod task_state;
 pub mod warm;
 
-pub use engine::{Compiling, Runtime};
+pub use engine::{Compiled, Compiling, Runtime};
 pub use snapshot::MAX_FILE_BYTES;
 pub use warm::Linked;

@@ -1,19 +1,22 @@
-//! `corral audit`: what each task may do, and what a reviewer should look at.
+//! `corral audit`: what each task may do, and what a reviewer should look at
+//! (the findings of the rules in [`rules`]).
+
+mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::escape::escape;
-use crate::fs::system_tree::system_tree;
-use crate::manifest::{Access, Manifest, Task};
-use crate::review::rebaseline::REBASELINE_ARG;
+use crate::manifest::{Manifest, Task};
+use crate::sandbox::Runtime;
 use crate::sandbox::incremental::STATE_GUEST_PATH;
 use crate::sandbox::task_state;
-use crate::sandbox::{MAX_FILE_BYTES, Runtime};
+use rules::{
+    DIR_RULES, DirFacts, FILE_RULES, FileFacts, PAIR_RULES, PairFacts, TASK_RULES, TaskFacts,
+};
 
 /// Where a granted path really leads (`..` and symbolic links resolved, as
 /// the sandbox will open it), and how to show it: `PATH (really REAL)`
@@ -167,126 +170,71 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
                 })
                 .collect(),
         };
-        let mut finding = |rule, message: String| {
+        let mut finding = |rule: &'static str, message: String| {
             findings.push(Finding {
                 task: task.id.to_string(),
                 rule,
                 message,
             })
         };
-        match runtime.compile(
+        let compiled = runtime.compile(
             &task.component_path,
             task.sha256.as_ref().map(|pin| pin.as_str()),
             &|_| {},
-        ) {
-            Ok(compiled) => {
-                report.imports = runtime.imports(&compiled.component);
-                report.sha256 = Some(compiled.sha256);
-                if let Err(failure) = runtime.link(&task.component_path, &compiled.component) {
-                    finding("unprovided-import", failure.message);
-                }
-                let uses_files = report
-                    .imports
-                    .iter()
-                    .any(|name| name.starts_with("wasi:filesystem/"));
-                // A `context = "repo"` task is granted its repository per run.
-                let granted =
-                    !task.dirs.is_empty() || !task.files.is_empty() || task.context.is_some();
-                if uses_files && !granted {
-                    finding(
-                        "filesystem-without-grants",
-                        "imports wasi:filesystem but has no directory grants".into(),
-                    );
-                }
-            }
-            Err(failure) => finding("component", failure.to_string()),
+        );
+        let failure = compiled.as_ref().err().map(ToString::to_string);
+        if let Ok(compiled) = &compiled {
+            report.imports = runtime.imports(&compiled.component);
+            report.sha256 = Some(compiled.sha256.clone());
         }
-        if task.args.iter().any(|arg| arg == REBASELINE_ARG) {
-            finding(
-                "rebaseline-in-args",
-                format!(
-                    "args contain {REBASELINE_ARG}: a tamper check would accept every change at every run (`corral rebaseline ID` passes it once)"
-                ),
-            );
+        let facts = TaskFacts {
+            task,
+            runtime,
+            compiled: compiled
+                .as_ref()
+                .map_err(|_| failure.as_deref().unwrap_or_default()),
+            imports: &report.imports,
+        };
+        for rule in TASK_RULES {
+            if let Some(message) = (rule.check)(&facts) {
+                finding(rule.name, message);
+            }
         }
         for file in &task.files {
             let (real, shown) = resolved(&file.host_path);
-            if let Some(root) = system_tree(&real) {
-                finding(
-                    "system-tree",
-                    format!(
-                        "{} grants file {shown}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
-                        file.guest,
-                    ),
-                );
-                continue;
-            }
-            let Ok(metadata) = std::fs::metadata(&real) else {
-                finding(
-                    "missing-grant",
-                    format!("{} grants file {shown}, which does not exist", file.guest),
-                );
-                continue;
+            let facts = FileFacts {
+                guest: &file.guest,
+                metadata: std::fs::metadata(&real).ok(),
+                real,
+                shown,
             };
-            if metadata.uid() != rustix::process::geteuid().as_raw() {
-                finding(
-                    "foreign-owner",
-                    format!(
-                        "{} grants file {shown}, owned by uid {}: another user decides what the task reads",
-                        file.guest,
-                        metadata.uid()
-                    ),
-                );
-            }
-            if metadata.len() > MAX_FILE_BYTES {
-                finding(
-                    "oversized-file",
-                    format!(
-                        "{} grants file {shown} of {} bytes, over the {MAX_FILE_BYTES}-byte bound on granted files: every run of the task fails",
-                        file.guest,
-                        metadata.len()
-                    ),
-                );
+            for (rule, ends) in FILE_RULES {
+                if let Some(message) = (rule.check)(&facts) {
+                    finding(rule.name, message);
+                    if *ends {
+                        break;
+                    }
+                }
             }
         }
         for dir in &task.dirs {
-            if !dir.host_path.exists() && !manifest.is_state_grant(dir) {
-                finding(
-                    "missing-grant",
-                    format!(
-                        "{} grants {}, which does not exist",
-                        dir.guest,
-                        dir.host_path.display()
-                    ),
-                );
-            }
             let (real, shown) = resolved(&dir.host_path);
-            if dir.mode == Access::Rw {
-                let broad = real == Path::new("/")
-                    || home.as_ref().is_some_and(|home| home.starts_with(&real));
-                if broad {
-                    finding(
-                        "rw-broad",
-                        format!(
-                            "{} is a read-write grant over {shown}, which holds the user's home or the whole system",
-                            dir.guest,
-                        ),
-                    );
+            let facts = DirFacts {
+                manifest,
+                dir,
+                real,
+                shown,
+                home: home.as_deref(),
+            };
+            for rule in DIR_RULES {
+                if let Some(message) = (rule.check)(&facts) {
+                    finding(rule.name, message);
                 }
-            }
-            if let Some(root) = system_tree(&real) {
-                finding(
-                    "system-tree",
-                    format!(
-                        "{} grants {shown}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
-                        dir.guest,
-                    ),
-                );
             }
         }
         tasks.push(report);
     }
-    findings.extend(overlapping_rw_grants(&manifest.tasks));
+    findings.extend(pair_findings(&manifest.tasks));
     Audit {
         manifest: manifest.path.display().to_string(),
         checksum: manifest.checksum(),
@@ -295,34 +243,24 @@ pub fn audit(manifest: &Manifest, runtime: &Runtime) -> Audit {
     }
 }
 
-/// A rw grant that overlaps a grant of another task: two tasks can then
-/// race on, or read what the other writes in, the same files.
-fn overlapping_rw_grants(tasks: &[Task]) -> Vec<Finding> {
+/// The rules over two tasks' grants ([`PAIR_RULES`]), for every grant of
+/// every task against every grant of every other task.
+fn pair_findings(tasks: &[Task]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
-        for dir in task.dirs.iter().filter(|dir| dir.mode == Access::Rw) {
-            for other in tasks
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, t)| t)
-            {
+        for dir in &task.dirs {
+            let others = tasks.iter().enumerate().filter(|(j, _)| *j != i);
+            for (_, other) in others {
                 for theirs in &other.dirs {
-                    let overlap = dir.host_path.starts_with(&theirs.host_path)
-                        || theirs.host_path.starts_with(&dir.host_path);
-                    if overlap {
-                        findings.push(Finding {
-                            task: task.id.to_string(),
-                            rule: "rw-overlap",
-                            message: format!(
-                                "read-write grant {} ({}) overlaps {}'s {} grant {}",
-                                dir.guest,
-                                dir.host_path.display(),
-                                other.id,
-                                theirs.mode.as_str(),
-                                theirs.host_path.display()
-                            ),
-                        });
+                    let facts = PairFacts { dir, other, theirs };
+                    for rule in PAIR_RULES {
+                        if let Some(message) = (rule.check)(&facts) {
+                            findings.push(Finding {
+                                task: task.id.to_string(),
+                                rule: rule.name,
+                                message,
+                            });
+                        }
                     }
                 }
             }
