@@ -35,4 +35,10 @@ pub use events::{
 };
 pub use manifest::{Manifest, ManifestError};
 pub use mode::Mode;
+/// Fixed input in, text out, no clock: for the snapshot tests of the views
+/// (`tests/all/views.rs`); not an interface to build on.
+#[doc(hidden)]
+pub use perf::{Capture as BenchCapture, render as render_bench_table};
 pub use sandbox::Runtime;
+#[doc(hidden)]
+pub use views::status_line::status_line_of;

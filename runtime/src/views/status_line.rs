@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use crate::events::{Event, Overlay};
+use crate::events::{Decoder, Event, Overlay};
 use crate::views::run_view::{RunView, TaskStatus};
 
 /// How often the line is redrawn while nothing else happens.
@@ -33,37 +33,57 @@ impl LiveStatus {
     }
 
     fn text(&self) -> String {
-        let running: Vec<String> = self
-            .view
-            .tasks
-            .iter()
-            .filter(|task| task.status == TaskStatus::Running)
-            .map(|task| {
-                let elapsed = self
-                    .first_seen
-                    .get(&task.label)
-                    .map_or(0, |seen| seen.elapsed().as_millis());
-                let mut text = match self.timeouts.get(&task.label) {
-                    Some(timeout) => format!("{} {elapsed}/{timeout}ms", task.label),
-                    None => format!("{} {elapsed}ms", task.label),
-                };
-                if let Some((done, total)) = task.progress {
-                    text.push_str(&format!(" [{done}/{total}]"));
-                }
-                text
-            })
-            .collect();
-        if running.is_empty() {
-            return String::new();
-        }
-        format!(
-            "corral: running {} | done {} failed {}",
-            running.join(", "),
-            self.view.count(|status| *status == TaskStatus::Done),
-            self.view
-                .count(|status| matches!(status, TaskStatus::Failed(_))),
-        )
+        line(&self.view, &self.timeouts, |label| {
+            self.first_seen
+                .get(label)
+                .map_or(0, |seen| seen.elapsed().as_millis())
+        })
     }
+}
+
+/// The status line of `view`; `elapsed` gives how long a running task has
+/// run, in ms. Empty when no task is running.
+fn line(view: &RunView, timeouts: &HashMap<String, u64>, elapsed: impl Fn(&str) -> u128) -> String {
+    let running: Vec<String> = view
+        .tasks
+        .iter()
+        .filter(|task| task.status == TaskStatus::Running)
+        .map(|task| {
+            let elapsed = elapsed(&task.label);
+            let mut text = match timeouts.get(&task.label) {
+                Some(timeout) => format!("{} {elapsed}/{timeout}ms", task.label),
+                None => format!("{} {elapsed}ms", task.label),
+            };
+            if let Some((done, total)) = task.progress {
+                text.push_str(&format!(" [{done}/{total}]"));
+            }
+            text
+        })
+        .collect();
+    if running.is_empty() {
+        return String::new();
+    }
+    format!(
+        "corral: running {} | done {} failed {}",
+        running.join(", "),
+        view.count(|status| *status == TaskStatus::Done),
+        view.count(|status| matches!(status, TaskStatus::Failed(_))),
+    )
+}
+
+/// The status line after the event lines `events`, every running task
+/// shown as having run `elapsed_ms`: the line without the clock, for
+/// snapshot tests. A line the decoder rejects is skipped, as `watch` does.
+pub fn status_line_of(events: &str, timeouts: &HashMap<String, u64>, elapsed_ms: u128) -> String {
+    let mut view = RunView::default();
+    let mut decoder = Decoder::default();
+    for event in events
+        .lines()
+        .filter_map(|line| decoder.decode(line).ok().flatten())
+    {
+        view.apply(&event);
+    }
+    line(&view, timeouts, |_| elapsed_ms)
 }
 
 impl Overlay for LiveStatus {
