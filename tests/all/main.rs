@@ -32,4 +32,5 @@ mod shells;
 mod signals;
 mod task_state;
 mod ui;
+mod views;
 mod watch;
