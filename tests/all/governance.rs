@@ -76,6 +76,41 @@ fn a_swapped_byte_is_refused_before_compilation() {
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
 }
 
+/// The cache remembers a settled component's digest by its stamp, so an
+/// unchanged file is not read again; a byte swapped in place (same size,
+/// same inode) changes the stamp, and the pin still refuses it.
+#[test]
+fn a_component_changed_in_place_after_its_digest_was_remembered_is_refused() {
+    use std::io::{Seek, SeekFrom, Write};
+    let fixture = Fixture::new();
+    with_own_probe(&fixture, "");
+    assert_eq!(fixture.corral(&["lock"]).code, Some(0));
+    let cache = fixture.mkdir("cache");
+    let env = [("CORRAL_CACHE_DIR", cache.to_str().unwrap())];
+    // Older than the tick a same-size rewrite could hide in.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(fixture.corral_with(&["run"], &env).code, Some(0));
+    let records = std::fs::read_dir(cache.join("sources")).unwrap().count();
+    assert_eq!(records, 1, "the digest is remembered");
+    assert_eq!(fixture.corral_with(&["run"], &env).code, Some(0));
+
+    let path = fixture.path().join("probe.wasm");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    let last = file.seek(SeekFrom::End(-1)).unwrap();
+    let mut byte = [0u8];
+    std::io::Read::read_exact(&mut file, &mut byte).unwrap();
+    file.seek(SeekFrom::Start(last)).unwrap();
+    file.write_all(&[byte[0] ^ 0xff]).unwrap();
+    drop(file);
+    let run = fixture.corral_with(&["run"], &env);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    run.assert_failed("probe", "integrity");
+}
+
 #[test]
 fn require_ack_refuses_changes_until_acknowledged() {
     let fixture = Fixture::new();

@@ -11,6 +11,13 @@
 //! instead of reading and hashing megabytes at every shell start; any other
 //! file is hashed whole first. A missing, corrupt or foreign artifact is
 //! ignored and rebuilt, never trusted.
+//!
+//! The cache also remembers each component file's sha256 by the file's
+//! settled stamp ([`FileStamp`]: device, inode, size, mtime and ctime), so
+//! a run need not read and hash megabytes of an unchanged component to
+//! find its artifact and check its pin: a write changes the ctime, which
+//! only the kernel sets, and a stamp younger than the tick a same-size
+//! rewrite could hide in is never remembered.
 
 use std::hash::{Hash, Hasher};
 use std::io;
@@ -23,6 +30,7 @@ use wasmtime::component::Component;
 
 use crate::digest::{hex, sha256_hex};
 use crate::fs::durable::{create_private_dir, write_atomically};
+use crate::sandbox::warm::FileStamp;
 
 /// Where compiled components are kept between runs.
 pub struct ArtifactCache {
@@ -52,6 +60,33 @@ impl ArtifactCache {
                 None
             }
         }
+    }
+
+    /// The sha256 remembered for the component at `path` while it has
+    /// `stamp`.
+    pub fn source_digest(&self, path: &Path, stamp: &FileStamp) -> Option<String> {
+        let record = std::fs::read_to_string(self.source_record(path)).ok()?;
+        remembered(&record, &stamp.key())
+    }
+
+    /// Remembers `sha256` for the component at `path` while it has
+    /// `stamp`; failing to only costs the next run a read.
+    pub fn remember_source_digest(&self, path: &Path, stamp: &FileStamp, sha256: &str) {
+        let record = format!("{} {sha256}\n", stamp.key());
+        let _ = create_private_dir(&self.dir.join("sources"))
+            .and_then(|()| write_atomically(&self.source_record(path), record.as_bytes()));
+    }
+
+    /// One small file per component path.
+    fn source_record(&self, path: &Path) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        let name = sha256_hex(
+            std::path::absolute(path)
+                .unwrap_or_default()
+                .as_os_str()
+                .as_bytes(),
+        );
+        self.dir.join("sources").join(&name[..32])
     }
 
     fn artifact_path(&self, component_sha256: &str) -> PathBuf {
@@ -96,6 +131,13 @@ impl ArtifactCache {
         let record = format!("{} {identity}", sha256_hex(artifact));
         write_atomically(&path.with_extension("sha256"), record.as_bytes())
     }
+}
+
+/// The sha256 in `record` if it was remembered for the stamp `key`.
+fn remembered(record: &str, key: &str) -> Option<String> {
+    let (stamp, sha256) = record.trim_end().split_once(' ')?;
+    let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+    (stamp == key && valid).then(|| sha256.to_string())
 }
 
 /// What changes whenever a file is replaced or written: device, inode,
@@ -152,4 +194,19 @@ fn engine_key(engine: &Engine) -> String {
     let mut hasher = Sha256Hasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hex(&hasher.0.finalize()[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remembered;
+
+    #[test]
+    fn a_remembered_digest_holds_for_its_stamp_only() {
+        let sha = "ab".repeat(32);
+        let record = format!("1:2:3:4:5 {sha}\n");
+        assert_eq!(remembered(&record, "1:2:3:4:5"), Some(sha.clone()));
+        assert_eq!(remembered(&record, "1:2:3:4:6"), None);
+        assert_eq!(remembered("1:2:3:4:5 not-a-digest\n", "1:2:3:4:5"), None);
+        assert_eq!(remembered("", "1:2:3:4:5"), None);
+    }
 }

@@ -154,20 +154,22 @@ impl Runtime {
         on_compile: &dyn Fn(Compiling),
     ) -> Result<Compiled, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
+        // An unchanged file whose digest the cache remembers, with its
+        // artifact there: neither read nor hashed.
+        let stamp = FileStamp::of(path);
+        let remembered = stamp.and_then(|stamp| {
+            let cache = self.cache.as_ref()?;
+            let sha256 = cache.source_digest(path, &stamp)?;
+            Some((cache.load(&self.engine, &sha256)?, sha256))
+        });
+        if let Some((component, sha256)) = remembered {
+            check_pin(path, &sha256, pin)?;
+            return Ok(Compiled { sha256, component });
+        }
         let bytes = std::fs::read(path)
             .map_err(|e| load_error(format!("cannot read component {}: {e}", path.display())))?;
         let sha256 = sha256_hex(&bytes);
-        if let Some(pin) = pin
-            && sha256 != pin
-        {
-            return Err(Failure::new(
-                FailReason::Integrity,
-                format!(
-                    "component {} has sha256 {sha256} but the manifest pins {pin}",
-                    path.display()
-                ),
-            ));
-        }
+        check_pin(path, &sha256, pin)?;
         match bytes.get(..8) {
             Some(header) if header[..4] == *WASM_MAGIC && header[4..] == CORE_MODULE_LAYER => {
                 return Err(load_error(format!(
@@ -200,6 +202,11 @@ impl Runtime {
                 component
             }
         };
+        // Remembered only for the stamp taken before the read: a write
+        // since then changed it, and the next run reads the file again.
+        if let (Some(cache), Some(stamp)) = (&self.cache, stamp) {
+            cache.remember_source_digest(path, &stamp, &sha256);
+        }
         Ok(Compiled { sha256, component })
     }
 
@@ -323,4 +330,18 @@ fn lock(guests: &Mutex<usize>) -> MutexGuard<'_, usize> {
     guests
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Refuses a component whose digest is not the manifest's pin.
+fn check_pin(path: &Path, sha256: &str, pin: Option<&str>) -> Result<(), Failure> {
+    match pin {
+        Some(pin) if pin != sha256 => Err(Failure::new(
+            FailReason::Integrity,
+            format!(
+                "component {} has sha256 {sha256} but the manifest pins {pin}",
+                path.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }

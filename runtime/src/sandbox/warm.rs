@@ -49,6 +49,18 @@ impl FileStamp {
             .map_or(0, |since| since.as_nanos() as i128);
         (now - stamp.ctime_ns >= SETTLED.as_nanos() as i128).then_some(stamp)
     }
+
+    /// The stamp as text, for records kept on disk.
+    pub fn key(&self) -> String {
+        let FileStamp {
+            dev,
+            ino,
+            size,
+            mtime_ns,
+            ctime_ns,
+        } = self;
+        format!("{dev}:{ino}:{size}:{mtime_ns}:{ctime_ns}")
+    }
 }
 
 /// A component as loaded: its digest and its linked instance.
