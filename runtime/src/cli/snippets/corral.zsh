@@ -100,7 +100,8 @@ _corral_connect() {
   return 0
 }
 # Asks the server for the bound tasks of $_corral_repo; returns 1 when no
-# server can be asked (the caller falls back to a detached run).
+# server can be asked (the caller falls back to a detached run). The answer
+# is awaited by _corral_await, so the prompt can do its own reading first.
 _corral_ask() {
   emulate -L zsh
   setopt localtraps
@@ -126,7 +127,15 @@ _corral_ask() {
     _corral_close
     return 1
   fi
-  local -F deadline=$(( EPOCHREALTIME + corral_wait_ms / 1000.0 ))
+  typeset -gF _corral_deadline=$(( EPOCHREALTIME + corral_wait_ms / 1000.0 ))
+}
+# Waits for the answer to _corral_ask until its deadline: applied (0), or
+# shown stale; 1 when the server cannot answer (a detached run follows).
+_corral_await() {
+  emulate -L zsh
+  setopt localtraps
+  trap '' PIPE
+  local -F deadline=$_corral_deadline
   local -F left
   local chunk
   while true; do
@@ -169,6 +178,11 @@ _corral_set() {
   emulate -L zsh
   local id=$1 text=${2//\%/%%} probe=$'\xc3\xa9' byte
   corral_results_raw[$id]=$2
+  # Printable ASCII, tabs and line breaks: nothing to remove, in any locale.
+  if [[ $2 != *[^\ -~$'\t\n']* ]]; then
+    corral_results[$id]=$text
+    return
+  fi
   text=${text//[$'\x01'-$'\x08'$'\x0b'-$'\x1f'$'\x7f']/}
   if (( ${#probe} == 1 )); then
     text=${text//[$'\u0080'-$'\u009f'$'\u061c'$'\u200e'$'\u200f'$'\u202a'-$'\u202e'$'\u2066'-$'\u2069']/}
@@ -252,10 +266,16 @@ zle -N _corral_followed
 _corral_take() {
   emulate -L zsh
   local line applied=1 failed=
-  local -a fields pending
-  while [[ $_corral_buf == *$'\n'* ]]; do
-    line=${_corral_buf%%$'\n'*}
-    _corral_buf=${_corral_buf#*$'\n'}
+  local -a fields pending lines
+  # Every complete line at once: cutting one line at a time off the front
+  # copies the rest each time. (The line break comes from a variable:
+  # written out inside (I), it matches nothing.)
+  local newline=$'\n'
+  local -i last=${_corral_buf[(I)$newline]}
+  (( last )) || return 1
+  lines=("${(@f)_corral_buf[1,last-1]}")
+  _corral_buf=${_corral_buf[last+1,-1]}
+  for line in "${lines[@]}"; do
     fields=("${(@ps:\t:)line}")
     case $fields[1] in
       task) pending+=("$line") ;;
@@ -316,7 +336,7 @@ _corral_server_up() {
   exec {fd}<&-
   [[ -n $_corral_repo ]] && (( $#_corral_bound )) || return 0
   _corral_answered=1
-  _corral_ask || return 0
+  _corral_ask && _corral_await || return 0
   local hook
   for hook in $corral_redraw_functions; do $hook; done
   zle reset-prompt
@@ -356,23 +376,35 @@ _corral_precmd() {
   if (( $#_corral_bound )) || [[ -n $_corral_integrity ]]; then
     [[ -z $_corral_fd ]] && _corral_connect
     # A follower the server dropped is asked again.
-    [[ -n $_corral_fd ]] && _corral_follow
+    [[ -n $_corral_integrity && -z $_corral_follow_fd && -n $_corral_fd ]] && _corral_follow
   fi
+  local asking=
   if [[ -n $_corral_repo ]] && (( $#_corral_bound )); then
-    _corral_answered=1
-    _corral_ask || _corral_detached=1 _corral_answered=
+    _corral_answered=1 asking=1
+    _corral_ask || _corral_detached=1 _corral_answered= asking=
   fi
   local file id text
+  local -a bound_files
   # Each result file is replaced by rename: a read sees old or new, whole.
+  # The start-up tasks' files are read while the server answers.
   for file in @RESULTS@/*(N.); do
     id=${file:t}
     [[ $id == *.failed ]] && continue
-    # Answered by the server above: not read at all.
-    [[ -n $_corral_answered ]] && (( ${_corral_bound[(Ie)$id]} )) && continue
+    if (( ${_corral_bound[(Ie)$id]} )); then
+      bound_files+=($file)
+      continue
+    fi
+    _corral_set $id "${mapfile[$file]}"
+  done
+  if [[ -n $asking ]]; then
+    _corral_await || _corral_detached=1 _corral_answered=
+  fi
+  # Answered by the server: the bound tasks' files are not read at all.
+  [[ -n $_corral_answered ]] && bound_files=()
+  for file in $bound_files; do
+    id=${file:t}
     text=${mapfile[$file]}
-    if (( ! ${_corral_bound[(Ie)$id]} )); then
-      _corral_set $id "$text"
-    elif [[ -n $_corral_repo && $text == "repo=$_corral_repo"$'\n'* ]]; then
+    if [[ -n $_corral_repo && $text == "repo=$_corral_repo"$'\n'* ]]; then
       _corral_set $id "${text#*$'\n'}"
       _corral_for[$id]=$_corral_repo
     elif [[ ${_corral_for[$id]} != "$_corral_repo" || -z $_corral_repo ]]; then
