@@ -94,9 +94,8 @@ pub fn worktree(
     obs: &mut dyn Observer,
 ) -> Result<(), Error> {
     obs.segment_start("stat_tracked");
-    let workdir = repo.workdir().expect("checked on open");
     let listed = match within {
-        [] => worktree_listing::list(workdir, index, checks),
+        [] => worktree_listing::list(repo, index, checks),
         _ => None,
     };
     let marked = uptodate::mark(repo, index, checks, within, listed.as_ref());

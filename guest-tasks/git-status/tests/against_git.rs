@@ -570,3 +570,27 @@ fn many_untracked_names_nested_repositories_and_symlinks() {
     let s = repo.assert_matches_git(None);
     assert_eq!(counts(&s).untracked, 12, "{s:?}");
 }
+
+/// Ignored directories are not looked into (a build directory may hold
+/// more than the work tree), a force-added file keeps its directory
+/// tracked, and a negated pattern still re-includes a file.
+#[test]
+fn ignored_directories_force_added_files_and_negations() {
+    let scratch = Scratch::new();
+    let repo = base(&scratch);
+    repo.commit_file(".gitignore", "build/\nout/\n*.tmp\n", "ignores");
+    repo.commit_file("sub/.gitignore", "!keep.tmp\n", "re-include");
+    repo.write("build/tracked.txt", "forced\n");
+    repo.git(&["add", "-f", "build/tracked.txt"]);
+    repo.git(&["commit", "-q", "-m", "force-added"]);
+    repo.write("build/new.txt", "inside an ignored, tracked directory\n");
+    repo.write("build/tracked.txt", "forced, then changed\n");
+    for n in 0..400 {
+        repo.write(&format!("out/deep/{n}.o"), "object\n");
+    }
+    repo.write("sub/keep.tmp", "re-included\n");
+    repo.write("sub/drop.tmp", "ignored\n");
+    repo.write("top.tmp", "ignored\n");
+    let s = repo.assert_matches_git(None);
+    assert_eq!((counts(&s).untracked, counts(&s).unstaged), (1, 1), "{s:?}");
+}
