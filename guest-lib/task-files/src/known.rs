@@ -11,7 +11,8 @@
 //! again (git's racy-clean rule). The state is a hint: a file that does not
 //! parse, or carries another tag, counts as empty and everything is read.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::ops::Range;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use wasip2::filesystem::types::PathFlags;
@@ -86,11 +87,26 @@ pub fn now_ns() -> i64 {
         })
 }
 
-/// The previous run's values by path, from state file `name`.
+/// The previous run's values by path, from state file `name`: its text
+/// kept whole, each entry a pair of ranges into it, sorted by path. A
+/// scan asks in the order it walks, which is the order the state was
+/// written in, so each lookup tries the entry after the last one found
+/// before it searches: no map of thousands of owned strings to build, and
+/// no long shared prefixes compared again and again (byte by byte, in
+/// wasm).
 #[derive(Default)]
 pub struct Known {
     started_ns: i64,
-    values: HashMap<String, (Stamp, String)>,
+    text: String,
+    entries: Vec<Entry>,
+    /// The entry after the last one found.
+    next: Cell<usize>,
+}
+
+struct Entry {
+    path: Range<usize>,
+    value: Range<usize>,
+    stamp: Stamp,
 }
 
 impl Known {
@@ -99,24 +115,37 @@ impl Known {
     pub fn load(name: &str, tag: &str) -> Known {
         crate::read_state(name)
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| parse(&text, tag))
+            .and_then(|text| parse(text, tag))
             .unwrap_or_default()
     }
 
     /// Files recorded.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.entries.is_empty()
     }
 
     /// The value recorded for `path`, if the file is provably as it was.
     pub fn get(&self, path: &str, stamp: Stamp) -> Option<&str> {
-        let (known, value) = self.values.get(path)?;
-        (*known == stamp && stamp.ctime_ns < self.started_ns.saturating_sub(RACY_NS))
-            .then_some(value.as_str())
+        let entry = &self.entries[self.find(path)?];
+        (entry.stamp == stamp && stamp.ctime_ns < self.started_ns.saturating_sub(RACY_NS))
+            .then(|| &self.text[entry.value.clone()])
+    }
+
+    fn find(&self, path: &str) -> Option<usize> {
+        let next = self.next.get();
+        let at = match self.entries.get(next) {
+            Some(entry) if &self.text[entry.path.clone()] == path => next,
+            _ => self
+                .entries
+                .binary_search_by(|entry| self.text[entry.path.clone()].cmp(path))
+                .ok()?,
+        };
+        self.next.set(at + 1);
+        Some(at)
     }
 }
 
@@ -158,16 +187,14 @@ pub fn store<'a>(
 
 /// One line per file: the stamp, the path's length in bytes, the path and
 /// the value (paths and values may hold spaces, never a line break).
-fn parse(text: &str, tag: &str) -> Option<Known> {
-    let mut lines = text.lines();
-    let started_ns = lines
-        .next()?
-        .strip_prefix(tag)?
-        .strip_prefix(' ')?
-        .parse()
-        .ok()?;
-    let mut values = HashMap::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
-    for line in lines {
+fn parse(text: String, tag: &str) -> Option<Known> {
+    let (first, _) = text.split_once('\n')?;
+    let started_ns = first.strip_prefix(tag)?.strip_prefix(' ')?.parse().ok()?;
+    let mut entries = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+    let mut start = first.len() + 1;
+    while start < text.len() {
+        let end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+        let line = &text[start..end];
         let mut fields = line.splitn(7, ' ');
         let mut next = || fields.next();
         let stamp = Stamp {
@@ -179,9 +206,81 @@ fn parse(text: &str, tag: &str) -> Option<Known> {
         };
         let path_len: usize = next()?.parse().ok()?;
         let rest = next()?;
-        let path = rest.get(..path_len)?;
-        let value = rest.get(path_len..)?.strip_prefix(' ')?;
-        values.insert(path.to_owned(), (stamp, value.to_owned()));
+        let rest_at = start + (rest.as_ptr() as usize - line.as_ptr() as usize);
+        rest.get(..path_len)?;
+        rest.get(path_len..)?.strip_prefix(' ')?;
+        entries.push(Entry {
+            path: rest_at..rest_at + path_len,
+            value: rest_at + path_len + 1..end,
+            stamp,
+        });
+        start = end + 1;
     }
-    Some(Known { started_ns, values })
+    let path = |entry: &Entry| &text[entry.path.clone()];
+    if !entries.is_sorted_by(|a, b| path(a) < path(b)) {
+        entries.sort_by(|a, b| path(a).cmp(path(b)));
+        // A path recorded twice: the state is not this code's; start over.
+        if entries
+            .windows(2)
+            .any(|pair| path(&pair[0]) == path(&pair[1]))
+        {
+            return None;
+        }
+    }
+    Some(Known {
+        started_ns,
+        text,
+        entries,
+        next: Cell::new(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(size: u64, ctime_ns: i64) -> Stamp {
+        Stamp {
+            size,
+            mtime_ns: 5,
+            ctime_ns,
+            ino: 7,
+            dev: 8,
+        }
+    }
+
+    #[test]
+    fn values_are_found_in_order_out_of_order_and_only_for_their_stamp() {
+        let text = format!(
+            "tag v1 {}\n3 5 100 7 8 5 b/one value one\n4 5 100 7 8 5 a two x\n",
+            10_000_000_000_i64
+        );
+        let known = parse(text, "tag v1").unwrap();
+        assert_eq!(known.len(), 2);
+        // Read back sorted: `a two` before `b/one`, asked in either order.
+        assert_eq!(known.get("a two", stamp(4, 100)), Some("x"));
+        assert_eq!(known.get("b/one", stamp(3, 100)), Some("value one"));
+        assert_eq!(known.get("a two", stamp(4, 100)), Some("x"));
+        assert_eq!(known.get("b/one", stamp(9, 100)), None, "another size");
+        assert_eq!(known.get("c", stamp(3, 100)), None, "never recorded");
+    }
+
+    #[test]
+    fn a_racily_clean_file_is_read_again() {
+        let text = "tag v1 1000000000\n3 5 100 7 8 1 f v\n".to_string();
+        assert_eq!(parse(text, "tag v1").unwrap().get("f", stamp(3, 100)), None);
+    }
+
+    #[test]
+    fn foreign_or_damaged_state_is_no_state() {
+        for text in [
+            "other v1 1\n3 5 100 7 8 1 f v\n",
+            "tag v1 1\n3 5 100 7 8 9 f v\n",
+            "tag v1 1\n3 5 x 7 8 1 f v\n",
+            "tag v1 1\n3 5 1 7 8 1 f v\n3 5 1 7 8 1 f w\n",
+            "tag v1 1\n\n",
+        ] {
+            assert!(parse(text.to_string(), "tag v1").is_none(), "{text:?}");
+        }
+    }
 }
