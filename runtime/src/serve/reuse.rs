@@ -68,7 +68,19 @@ impl Reuse {
     /// result. May walk its grants the first time: call it off the
     /// executor's threads.
     pub fn lookup(&mut self, task: &Task) -> Lookup {
+        self.lookup_in(task, roots(task, false))
+    }
+
+    /// [`Reuse::lookup`] when the task's grants are watched already, so
+    /// that it walks nothing; `None` when it would have to.
+    pub fn lookup_watched(&mut self, task: &Task) -> Option<Lookup> {
         let set = roots(task, false);
+        self.watches
+            .is_watching(&set)
+            .then(|| self.lookup_in(task, set))
+    }
+
+    fn lookup_in(&mut self, task: &Task, set: SetKey) -> Lookup {
         let generation = match self.watches.watch(&set) {
             Watched::Generation(generation) => generation,
             Watched::Unwatchable { reason, first } => return Lookup::Unwatchable { reason, first },

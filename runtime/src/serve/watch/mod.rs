@@ -125,6 +125,12 @@ impl Watches {
         self.sets.len()
     }
 
+    /// Whether the set for `roots` is watched already: [`Watches::watch`]
+    /// then walks nothing (it drains the queue and stats the roots).
+    pub fn is_watching(&self, roots: &[Root]) -> bool {
+        self.sets.contains_key(&key_of(roots))
+    }
+
     /// The state of the set for `roots`, starting to watch them if they
     /// are not watched yet. Drains the queue first.
     pub fn watch(&mut self, roots: &[Root]) -> Watched {
