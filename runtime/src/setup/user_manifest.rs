@@ -314,23 +314,31 @@ mod tests {
     use crate::manifest::Manifest;
     use crate::setup::completions::CompletionShell;
 
+    /// `names` as installed under `dirs`, each with the same made-up digest.
+    fn installed(dirs: &UserDirs, names: &[&'static str]) -> Vec<Installed> {
+        names
+            .iter()
+            .map(|&name| Installed {
+                name,
+                path: dirs.components().join(format!("{name}.wasm")),
+                sha256: "ab".repeat(32),
+            })
+            .collect()
+    }
+
     #[test]
     fn the_manifest_parses_and_grants_files_not_the_home() {
         let dirs = UserDirs::from_env(|name| (name == "HOME").then(|| "/h".to_string())).unwrap();
-        let components: Vec<Installed> = [
-            "completion_cache_scan",
-            "git_status",
-            "integrity_scan",
-            "theme_palette",
-            "zsh_compdump",
-        ]
-        .into_iter()
-        .map(|name| Installed {
-            name,
-            path: dirs.components().join(format!("{name}.wasm")),
-            sha256: "ab".repeat(32),
-        })
-        .collect();
+        let components = installed(
+            &dirs,
+            &[
+                "completion_cache_scan",
+                "git_status",
+                "integrity_scan",
+                "theme_palette",
+                "zsh_compdump",
+            ],
+        );
         let completion_dirs = [
             CompletionDir {
                 shell: CompletionShell::Zsh,
@@ -415,14 +423,7 @@ mod tests {
     #[test]
     fn any_path_is_quoted_as_toml_wants_and_reads_back_the_same() {
         let dirs = UserDirs::from_env(|name| (name == "HOME").then(|| "/h".to_string())).unwrap();
-        let components: Vec<Installed> = ["git_status", "theme_palette"]
-            .into_iter()
-            .map(|name| Installed {
-                name,
-                path: dirs.components().join(format!("{name}.wasm")),
-                sha256: "ab".repeat(32),
-            })
-            .collect();
+        let components = installed(&dirs, &["git_status", "theme_palette"]);
         let themes = "/t/a \"b\" \\c 'd' '''e\nf\t# g";
         let text = render_manifest(&Machine {
             dirs: &dirs,

@@ -116,11 +116,7 @@ pub const FILE_RULES: &[(Rule<FileCheck>, bool)] = &[
             name: "system-tree",
             explanation: SYSTEM_TREE,
             check: |facts| {
-                let root = system_tree(&facts.real)?;
-                Some(format!(
-                    "{} grants file {}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
-                    facts.guest, facts.shown,
-                ))
+                in_system_tree(facts.guest, &format!("file {}", facts.shown), &facts.real)
             },
         },
         true,
@@ -207,13 +203,7 @@ pub const DIR_RULES: &[Rule<DirCheck>] = &[
     Rule {
         name: "system-tree",
         explanation: SYSTEM_TREE,
-        check: |facts| {
-            let root = system_tree(&facts.real)?;
-            Some(format!(
-                "{} grants {}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)",
-                facts.dir.guest, facts.shown,
-            ))
-        },
+        check: |facts| in_system_tree(&facts.dir.guest, &facts.shown, &facts.real),
     },
 ];
 
@@ -244,6 +234,15 @@ pub const PAIR_RULES: &[Rule<PairCheck>] = &[Rule {
         })
     },
 }];
+
+/// The `system-tree` finding of a grant at `guest` of `shown` (a file or
+/// directory, as shown), if it leads to `real` inside /proc, /sys or /dev.
+fn in_system_tree(guest: &str, shown: &str, real: &std::path::Path) -> Option<String> {
+    let root = system_tree(real)?;
+    Some(format!(
+        "{guest} grants {shown}, inside {root}: the kernel's view of processes and devices (corral's own environment among them)"
+    ))
+}
 
 const SYSTEM_TREE: &str = "a grant under /proc, /sys or /dev: the kernel's view of processes and devices, corral's own environment among them";
 const MISSING_GRANT: &str = "a grant of a path that does not exist";
