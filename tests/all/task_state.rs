@@ -104,6 +104,52 @@ fn the_scan_hashes_only_what_changed_and_still_sees_an_mtime_set_back() {
     );
 }
 
+/// In a tree of 200 files, a scan that hashed a few does not rewrite the
+/// digests of all: the next scan hashes those few again (and still reports
+/// them), until more than one in 64 changed.
+#[test]
+fn a_few_changed_files_are_hashed_again_rather_than_the_state_rewritten() {
+    const MANY: usize = 200;
+    let fixture = Fixture::new();
+    for n in 0..MANY {
+        fixture.write(&format!("tree/d{}/f{n}", n % 4), format!("file {n}\n"));
+    }
+    scan_manifest(&fixture, artifacts::INTEGRITY_SCAN);
+    let settle = || std::thread::sleep(Duration::from_millis(1200));
+    let hashed = |n: usize| {
+        let run = run(&fixture);
+        let lines = said(&run, "files hashed");
+        assert!(
+            lines.len() == 1 && lines[0].contains(&format!("{n} of {MANY} files hashed")),
+            "{}",
+            run.stderr
+        );
+    };
+    settle();
+    hashed(MANY);
+    hashed(0);
+    fixture.write("tree/d1/f5", "FILE 5\n");
+    settle();
+    hashed(1);
+    hashed(1);
+    assert_eq!(
+        result(&fixture).trim(),
+        format!("files={MANY} added=0 removed=0 changed=1\nchanged d1/f5")
+    );
+    for n in [9, 13, 17] {
+        fixture.write(&format!("tree/d1/f{n}"), format!("FILE {n}\n"));
+    }
+    settle();
+    hashed(4);
+    hashed(0);
+    assert_eq!(
+        result(&fixture).trim(),
+        format!(
+            "files={MANY} added=0 removed=0 changed=4\nchanged d1/f13\nchanged d1/f17\nchanged d1/f5\nchanged d1/f9"
+        )
+    );
+}
+
 #[test]
 fn state_is_shown_by_audit_emptied_by_a_new_build_and_dropped_past_its_cap() {
     let fixture = Fixture::new();
