@@ -353,9 +353,10 @@ impl Answerer {
     async fn lookup(&self, task: &Task) -> Option<Lookup> {
         let reuse = Arc::clone(self.reuse.as_ref().filter(|_| task.reuse)?);
         // Watched already (every prompt after the first in a repository):
-        // a read of the event queue and a few stats, answered here rather
-        // than through two thread hand-offs. A first walk, or watches busy
-        // with another request, go to the blocking pool.
+        // a read of the event queue and a few stats on local filesystems,
+        // answered here rather than through two thread hand-offs. A walk,
+        // anything that may block, or watches busy with another request go
+        // to the blocking pool.
         if let Ok(mut reuse) = reuse.try_lock()
             && let Some(found) = reuse.lookup_watched(task)
         {

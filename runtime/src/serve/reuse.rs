@@ -8,8 +8,10 @@
 //! result it produced is never reused.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::manifest::{Access, Task};
+use crate::sandbox::local_fs::is_local;
 use crate::sandbox::warm::FileStamp;
 use crate::serve::watch::{Root, SetKey, Watched, Watches};
 
@@ -48,6 +50,9 @@ pub struct Reuse {
     watches: Watches,
     entries: HashMap<String, Entry>,
     uses: u64,
+    /// Whether each component file seen lies on a local filesystem (its
+    /// stamp can then be taken without blocking).
+    local_components: HashMap<PathBuf, bool>,
 }
 
 impl Reuse {
@@ -56,6 +61,7 @@ impl Reuse {
             watches: Watches::new()?,
             entries: HashMap::new(),
             uses: 0,
+            local_components: HashMap::new(),
         })
     }
 
@@ -68,20 +74,34 @@ impl Reuse {
     /// result. May walk its grants the first time: call it off the
     /// executor's threads.
     pub fn lookup(&mut self, task: &Task) -> Lookup {
-        self.lookup_in(task, roots(task, false))
-    }
-
-    /// [`Reuse::lookup`] when the task's grants are watched already, so
-    /// that it walks nothing; `None` when it would have to.
-    pub fn lookup_watched(&mut self, task: &Task) -> Option<Lookup> {
+        if self.local_components.len() >= MAX_ENTRIES {
+            self.local_components.clear();
+        }
+        let path = &task.component_path;
+        if !self.local_components.contains_key(path) {
+            self.local_components.insert(path.clone(), is_local(path));
+        }
         let set = roots(task, false);
-        self.watches
-            .is_watching(&set)
-            .then(|| self.lookup_in(task, set))
+        let watched = self.watches.watch(&set);
+        self.lookup_in(task, set, watched)
     }
 
-    fn lookup_in(&mut self, task: &Task, set: SetKey) -> Lookup {
-        let generation = match self.watches.watch(&set) {
+    /// [`Reuse::lookup`] where it cannot block: the task's grants are
+    /// watched already, usable and where they were (nothing is walked and
+    /// every stat is local), and an earlier lookup found its component on
+    /// a local filesystem. `None` otherwise: call [`Reuse::lookup`] off
+    /// the executor's threads.
+    pub fn lookup_watched(&mut self, task: &Task) -> Option<Lookup> {
+        if self.local_components.get(&task.component_path) != Some(&true) {
+            return None;
+        }
+        let set = roots(task, false);
+        let watched = self.watches.watched_already(&set)?;
+        Some(self.lookup_in(task, set, watched))
+    }
+
+    fn lookup_in(&mut self, task: &Task, set: SetKey, watched: Watched) -> Lookup {
+        let generation = match watched {
             Watched::Generation(generation) => generation,
             Watched::Unwatchable { reason, first } => return Lookup::Unwatchable { reason, first },
         };

@@ -125,12 +125,6 @@ impl Watches {
         self.sets.len()
     }
 
-    /// Whether the set for `roots` is watched already: [`Watches::watch`]
-    /// then walks nothing (it drains the queue and stats the roots).
-    pub fn is_watching(&self, roots: &[Root]) -> bool {
-        self.sets.contains_key(&key_of(roots))
-    }
-
     /// The state of the set for `roots`, starting to watch them if they
     /// are not watched yet. Drains the queue first.
     pub fn watch(&mut self, roots: &[Root]) -> Watched {
@@ -141,17 +135,39 @@ impl Watches {
             // Changes made while the walk ran are in the queue now.
             self.drain();
         }
-        if self.sets.get(&key).is_some_and(|set| {
-            set.identities
-                .iter()
-                .any(|(path, seen)| identity(path) != *seen)
-        }) {
+        if self.moved(&key) {
             self.drop_set(&key);
             self.start(&key);
             self.drain();
         }
+        self.state_of(&key)
+    }
+
+    /// [`Watches::watch`] for a set that is watched already, usable and
+    /// where it was: it then walks nothing, and every stat it takes is on
+    /// a local filesystem (where a usable set's roots are), so it cannot
+    /// block. `None` where `watch` would have to (re)start the set.
+    pub fn watched_already(&mut self, roots: &[Root]) -> Option<Watched> {
+        self.drain();
+        let key = key_of(roots);
+        let usable = self.sets.get(&key).is_some_and(|set| set.usable.is_ok());
+        (usable && !self.moved(&key)).then(|| self.state_of(&key))
+    }
+
+    /// Whether a root of the set now leads elsewhere (a parent renamed, a
+    /// link on the way retargeted): its watches see nothing of that.
+    fn moved(&self, key: &SetKey) -> bool {
+        self.sets.get(key).is_some_and(|set| {
+            set.identities
+                .iter()
+                .any(|(path, seen)| identity(path) != *seen)
+        })
+    }
+
+    /// The set's state for a lookup, marking it used.
+    fn state_of(&mut self, key: &SetKey) -> Watched {
         let now = self.tick();
-        let Some(set) = self.sets.get_mut(&key) else {
+        let Some(set) = self.sets.get_mut(key) else {
             return Watched::Unwatchable {
                 reason: "the watch was dropped while it was made".into(),
                 first: false,
@@ -339,6 +355,33 @@ mod tests {
             after,
             "the renamed dir is watched"
         );
+    }
+
+    #[test]
+    fn only_a_set_watched_usable_and_in_place_is_answered_without_a_walk() {
+        let parent = tempfile::tempdir().unwrap();
+        let tree = parent.path().join("tree");
+        std::fs::create_dir_all(tree.join("d")).unwrap();
+        let mut watches = Watches::new().unwrap();
+        let roots = [Root::Tree(tree.clone())];
+        assert_eq!(watches.watched_already(&roots), None, "never watched");
+        let first = generation(&mut watches, &roots);
+        assert_eq!(
+            watches.watched_already(&roots),
+            Some(Watched::Generation(first))
+        );
+        std::fs::write(tree.join("d/f"), "x").unwrap();
+        let Some(Watched::Generation(changed)) = watches.watched_already(&roots) else {
+            panic!("still watched");
+        };
+        assert_ne!(changed, first, "the queue is drained first");
+        // The root now leads to another directory: only `watch` restarts.
+        std::fs::rename(&tree, parent.path().join("old")).unwrap();
+        std::fs::create_dir(&tree).unwrap();
+        assert_eq!(watches.watched_already(&roots), None);
+        let proc_roots = [Root::Tree(PathBuf::from("/proc/self"))];
+        let _ = watches.watch(&proc_roots);
+        assert_eq!(watches.watched_already(&proc_roots), None, "unusable");
     }
 
     #[test]
