@@ -5,8 +5,10 @@
 //! index-to-worktree check that trusts unchanged, non-racy stat data and
 //! hashes only the rest (entries already proven unchanged by `uptodate.rs`
 //! are skipped), and a directory walk honouring every `.gitignore`
-//! and `info/exclude`. This module only lists per path, everywhere or at
-//! and below given paths (see `incremental.rs`).
+//! and `info/exclude` — over the whole tree only where one listing of it
+//! (`worktree_listing.rs`) cannot name the few paths to walk. This module
+//! only lists per path, everywhere or at and below given paths (see
+//! `incremental.rs`).
 
 use std::collections::HashMap;
 
