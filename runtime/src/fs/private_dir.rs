@@ -141,15 +141,28 @@ impl PrivateDir {
         Ok(Some(text))
     }
 
-    /// Replaces `name` with `bytes`: a temporary file written and synced,
-    /// then renamed over it. Readers and a crash see the old content or the
-    /// new; [`PrivateDir::sync`] makes the rename itself durable.
+    /// Replaces `name` with `bytes` for its readers: a temporary file
+    /// written, then renamed over it, so a reader, or a writer killed
+    /// half-way, sees the old content or the new. Not synced: for files a
+    /// later run recomputes (results), where an fsync on the way to the
+    /// answer costs more than a crash could.
     pub fn replace(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.replace_synced(name, bytes, false)
+    }
+
+    /// [`PrivateDir::replace`], durable: the content synced before the
+    /// rename, then the directory ([`PrivateDir::sync`]).
+    pub fn write_atomically(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.replace_synced(name, bytes, true)?;
+        self.sync()
+    }
+
+    fn replace_synced(&self, name: &str, bytes: &[u8], sync: bool) -> io::Result<()> {
         let temp = self.temp_name(name);
         let mut file = self.open_file(&temp, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?;
         let written = file
             .write_all(bytes)
-            .and_then(|()| file.sync_data())
+            .and_then(|()| if sync { file.sync_data() } else { Ok(()) })
             .and_then(|()| {
                 rustix::fs::renameat(&self.fd, &temp, &self.fd, name).map_err(Into::into)
             });
@@ -157,12 +170,6 @@ impl PrivateDir {
             let _ = rustix::fs::unlinkat(&self.fd, &temp, AtFlags::empty());
         }
         written.map_err(|error| self.error(name, error))
-    }
-
-    /// [`PrivateDir::replace`], then [`PrivateDir::sync`].
-    pub fn write_atomically(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        self.replace(name, bytes)?;
-        self.sync()
     }
 
     /// Points the symbolic link `name` at `target`, replacing it atomically.

@@ -24,6 +24,7 @@ use crate::run::task_lock::{LockKey, TaskLock, TaskLocks};
 use crate::run::watchdog;
 use crate::sandbox::Runtime;
 use crate::sandbox::incremental::ChangeFeed;
+use crate::sandbox::local_fs;
 
 mod task;
 
@@ -45,6 +46,9 @@ pub struct Scheduler {
     results: ResultStore,
     locks: TaskLocks,
     state_dir: PathBuf,
+    /// Whether the state directory is on local storage, where work on it
+    /// runs inline (see [`Scheduler::on_state`]).
+    state_is_local: bool,
     settings: RunSettings,
     class_caps: HashMap<String, usize>,
     components: Components,
@@ -108,6 +112,7 @@ impl Scheduler {
             results: ResultStore::open(state)?,
             locks: TaskLocks::open(state)?,
             state_dir: manifest.runtime.state_path.clone(),
+            state_is_local: local_fs::is_local(&manifest.runtime.state_path),
             settings,
             class_caps: manifest
                 .classes
@@ -259,11 +264,6 @@ impl Scheduler {
         // Each join above is one terminal event; anything else is a task
         // that started and was never accounted for.
         summary.unterminated = starts.saturating_sub(summary.total);
-        if this.settings.mode == Mode::On
-            && let Err(error) = this.results.sync()
-        {
-            tracing::error!(%error, "cannot make the stored results durable");
-        }
         let state_errors = std::mem::take(
             &mut *this
                 .state_errors

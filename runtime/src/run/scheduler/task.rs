@@ -162,14 +162,30 @@ impl Scheduler {
         }
     }
 
-    /// The task's private state directory, made ready (blocking work off
-    /// the executor); failing to make it is corral's own state failing.
+    /// Runs `work` on corral's own state: inline when the state directory
+    /// is on local storage (a few bounded file calls, cheaper than the
+    /// hand-off to the blocking pool and back, ~4 context switches), on
+    /// the blocking pool otherwise, where a hung filesystem cannot hold
+    /// the executor.
+    async fn on_state<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> std::io::Result<T> {
+        if self.state_is_local {
+            return Ok(work());
+        }
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(std::io::Error::other)
+    }
+
+    /// The task's private state directory, made ready; failing to make it
+    /// is corral's own state failing.
     async fn task_state(&self, task: &Task, sha256: &str) -> Result<PathBuf, Failure> {
         let (state_dir, staging, sha256) =
             (self.state_dir.clone(), task.clone(), sha256.to_owned());
-        tokio::task::spawn_blocking(move || task_state::prepare(&state_dir, &staging, &sha256))
+        self.on_state(move || task_state::prepare(&state_dir, &staging, &sha256))
             .await
-            .map_err(std::io::Error::other)
             .and_then(|prepared| prepared)
             .map_err(|error| {
                 let message = format!("cannot prepare the private state of {}: {error}", task.id);
@@ -181,9 +197,9 @@ impl Scheduler {
     /// Drops the task's state if its attempt left it past the caps.
     async fn cap_task_state(&self, task: &Task, state_dir: &Path) {
         let dir = state_dir.to_path_buf();
-        let capped = tokio::task::spawn_blocking(move || task_state::enforce_cap(&dir))
+        let capped = self
+            .on_state(move || task_state::enforce_cap(&dir))
             .await
-            .map_err(std::io::Error::other)
             .and_then(|capped| capped);
         match capped {
             Ok(None) => {}
@@ -222,9 +238,8 @@ impl Scheduler {
             repo: task.repo.clone(),
             result: result.clone(),
         };
-        tokio::task::spawn_blocking(move || results.write(&id, &stored))
+        self.on_state(move || results.write(&id, &stored))
             .await
-            .map_err(std::io::Error::other)
             .and_then(|written| written)
             .map(|()| (fuel_consumed, result))
             .map_err(|error| {
