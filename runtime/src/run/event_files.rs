@@ -59,16 +59,15 @@ pub fn prune_runs(state: &PrivateDir) -> io::Result<()> {
     Ok(())
 }
 
-/// A new events file of `manifest`'s (as [`new_run_events_file`]),
-/// open for segment lines of a run in mode `on` whose times count from
-/// `start`: the server's runs and its notes.
+/// A new events file of `manifest`'s (as [`new_run_events_file`]; the
+/// caller prunes, once nobody waits), open for segment lines of a run in
+/// mode `on` whose times count from `start`: the server's runs and notes.
 pub fn open_run_events(
     manifest: &Manifest,
     start: std::time::Instant,
 ) -> Result<(Events, EventWriter), String> {
     let state = pipeline::open_state_dir(manifest).map_err(|error| error.to_string())?;
     let path = new_run_events_file(&state).map_err(|error| error.to_string())?;
-    prune_runs(&state).map_err(|error| error.to_string())?;
     let tags = RunTags {
         phase: manifest.runtime.phase.to_string(),
         mode: Mode::On,

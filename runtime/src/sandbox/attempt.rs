@@ -159,6 +159,11 @@ pub async fn run_attempt(
         .saturating_add(host_fuel)
         .min(task.fuel);
     store.data_mut().flush_captured_output();
+    let exhausted = store.data_mut().limits.exhausted.take();
+    // Tearing the instance down unmaps the memory the guest touched
+    // (0.3-0.7 ms for the git task): on a blocking thread, not on the way
+    // to the result.
+    tokio::task::spawn_blocking(move || drop(store));
     let outcome = match outcome {
         // The last host call's work is checked now: more than was left is
         // running out of fuel, as it would have been at another call.
@@ -170,11 +175,7 @@ pub async fn run_attempt(
             FailReason::Timeout,
             format!("exceeded timeout_ms={}", task.timeout_ms),
         )),
-        Ok(Err(error)) => Err(classify(
-            &error,
-            store.data().limits.exhausted.as_deref(),
-            task,
-        )),
+        Ok(Err(error)) => Err(classify(&error, exhausted.as_deref(), task)),
         Ok(Ok(Ok(result))) if result.len() > MAX_RESULT_BYTES => Err(Failure::new(
             FailReason::Denied,
             format!(

@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::events::{FailReason, Failure};
+use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Manifest, Task};
 use crate::mode::Mode;
 use crate::plan::Plan;
 use crate::run::cancel::Cancel;
 use crate::run::controls::Controls;
-use crate::run::scheduler::RunSettings;
+use crate::run::pipeline::StateError;
+use crate::run::scheduler::{RunOutcome, RunSettings};
 use crate::run::{event_files, pipeline};
 use crate::sandbox::Runtime;
 use crate::sandbox::incremental::ChangeFeed;
@@ -229,11 +231,32 @@ impl Runner {
         self.counters.runs.fetch_add(1, Ordering::Relaxed);
         let outcome = pipeline::execute(manifest, plan, &self.runtime, settings, &events).await;
         drop(events);
-        let written =
-            tokio::task::spawn_blocking(move || writer.finish(EVENTS_FLUSH_TIMEOUT)).await;
-        if let Ok(Err(error)) | Err(error) = written.map_err(std::io::Error::other) {
+        // The last events are flushed, and old event files pruned, while
+        // the answers go out; the batch ends once both are done.
+        let state_dir = manifest.runtime.state_path.clone();
+        let flushed = tokio::task::spawn_blocking(move || {
+            let written = writer.finish(EVENTS_FLUSH_TIMEOUT);
+            let pruned =
+                PrivateDir::open(&state_dir).and_then(|state| event_files::prune_runs(&state));
+            if let Err(error) = pruned {
+                tracing::warn!(%error, "cannot prune old event files");
+            }
+            written
+        });
+        let answered = self.answer_batch(outcome, batch);
+        if let Ok(Err(error)) | Err(error) = flushed.await.map_err(std::io::Error::other) {
             tracing::warn!(%error, "cannot write a run's last events");
         }
+        answered
+    }
+
+    /// Answers the waiters of `batch` from the run's `outcome`; returns
+    /// what [`Runner::run_batch`] does.
+    fn answer_batch(
+        &self,
+        outcome: Result<RunOutcome, StateError>,
+        batch: Vec<Waiting>,
+    ) -> (Vec<Waiting>, Vec<Waiting>) {
         let (mut records, rerun_ids) = match outcome {
             Ok(outcome) => (outcome.tasks, outcome.reruns),
             Err(error) => {
