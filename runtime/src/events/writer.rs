@@ -12,6 +12,11 @@ use super::format::{EventFormat, EventTarget};
 use super::model::{Event, RunTags};
 use crate::fs::named;
 
+/// How long the writer lets events gather after the first of a burst:
+/// the wake-ups it saves sit on the guest's cores (the git task's run
+/// sends ~15 events), and a line still shows within a few milliseconds.
+const GATHER: Duration = Duration::from_millis(2);
+
 /// Something drawn below the event lines on a terminal (the live status
 /// line), fed the typed events as they are written.
 pub trait Overlay: Send {
@@ -108,6 +113,7 @@ impl EventWriter {
     /// Gives up after `timeout`: a FIFO whose reader stopped reading must
     /// not hold the process once the run is over.
     pub fn finish(self, timeout: Duration) -> io::Result<()> {
+        self.thread.thread().unpark();
         if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(timeout) {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -144,7 +150,16 @@ fn write_events(
     let mut out = BufWriter::new(out);
     loop {
         let first = match &overlay {
-            None => receiver.recv().ok(),
+            None => {
+                let first = receiver.recv().ok();
+                if first.is_some() {
+                    // Events that follow within GATHER queue up without
+                    // waking this thread, one wake-up and write for each
+                    // burst instead of each line; `finish` cuts it short.
+                    std::thread::park_timeout(GATHER);
+                }
+                first
+            }
             Some(overlay) => match receiver.recv_timeout(overlay.redraw_every()) {
                 Ok(event) => Some(event),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
