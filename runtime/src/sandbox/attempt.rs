@@ -87,13 +87,18 @@ pub async fn run_attempt(
                 access: Access::Rw,
             });
             Some(match setup.feed {
-                // The feed may start watching the grants: off the executor.
-                Some(feed) => {
-                    let staging = task.clone();
-                    tokio::task::spawn_blocking(move || Incremental::start(Some(feed), &staging))
+                Some(feed) => match Incremental::start_at_once(&feed, task) {
+                    Some(started) => started,
+                    // The feed may start watching the grants: off the executor.
+                    None => {
+                        let staging = task.clone();
+                        tokio::task::spawn_blocking(move || {
+                            Incremental::start(Some(feed), &staging)
+                        })
                         .await
                         .map_err(|error| Failure::new(FailReason::Load, error.to_string()))?
-                }
+                    }
+                },
                 None => Incremental::start(None, task),
             })
         }

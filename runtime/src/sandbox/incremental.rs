@@ -34,6 +34,11 @@ pub trait ChangeFeed: Send + Sync {
     fn cursor(&self, task: &Task) -> String;
     /// What changed under `task`'s grants since `cursor`. Blocking.
     fn changes_since(&self, task: &Task, cursor: &str) -> HostChanges;
+    /// [`ChangeFeed::cursor`] if it is had at once, without blocking;
+    /// `None` sends the caller to the blocking pool.
+    fn cursor_at_once(&self, task: &Task) -> Option<String>;
+    /// [`ChangeFeed::changes_since`] if it is had at once, as above.
+    fn changes_at_once(&self, task: &Task, cursor: &str) -> Option<HostChanges>;
 }
 
 /// What an attempt of a task that imports the interface is given.
@@ -52,6 +57,14 @@ pub struct Incremental {
 impl Incremental {
     /// Takes the cursor for `task` now (blocking: the feed may start
     /// watching its grants).
+    /// [`Incremental::start`] with a feed, if its cursor is had at once.
+    pub fn start_at_once(feed: &Arc<dyn ChangeFeed>, task: &Task) -> Option<Incremental> {
+        Some(Incremental {
+            cursor: feed.cursor_at_once(task)?,
+            feed: Some((Arc::clone(feed), Arc::new(task.clone()))),
+        })
+    }
+
     pub fn start(feed: Option<Arc<dyn ChangeFeed>>, task: &Task) -> Incremental {
         match feed {
             Some(feed) => Incremental {
@@ -85,12 +98,15 @@ impl incremental::Host for StoreData {
         else {
             return Changes::Unknown("changes are known only to a running `corral serve`".into());
         };
-        let found = tokio::task::spawn_blocking(move || {
-            let changes = feed.changes_since(&task, &cursor);
-            guest_changes(&task, changes)
-        })
-        .await
-        .unwrap_or_else(|error| Changes::Unknown(format!("the change feed failed: {error}")));
+        let found = match feed.changes_at_once(&task, &cursor) {
+            Some(changes) => guest_changes(&task, changes),
+            None => tokio::task::spawn_blocking(move || {
+                let changes = feed.changes_since(&task, &cursor);
+                guest_changes(&task, changes)
+            })
+            .await
+            .unwrap_or_else(|error| Changes::Unknown(format!("the change feed failed: {error}"))),
+        };
         if let Changes::Known(paths) = &found {
             self.charge(paths.len() as u64 * FUEL_PER_STAT);
         }

@@ -368,22 +368,23 @@ impl Answerer {
             .ok()
     }
 
-    /// Keeps a done result for reuse, or forgets the last one (off the
-    /// executor's threads: a walk may hold the watches).
+    /// Keeps a done result for reuse, or forgets the last one: at once if
+    /// nobody holds the watches, else off the executor's threads (a walk
+    /// may hold them).
     async fn settle(&self, ticket: Option<Ticket>, outcome: &Outcome) {
         let (Some(ticket), Some(reuse)) = (ticket, &self.reuse) else {
             return;
         };
-        let reuse = Arc::clone(reuse);
         let result = outcome.as_ref().ok().cloned();
-        let _ = tokio::task::spawn_blocking(move || {
-            let mut reuse = lock(&reuse);
-            match result {
-                Some(result) => reuse.record(ticket, result),
-                None => reuse.forget(&ticket),
-            }
-        })
-        .await;
+        let settle = move |reuse: &mut Reuse| match result {
+            Some(result) => reuse.record(ticket, result),
+            None => reuse.forget(&ticket),
+        };
+        if let Ok(mut held) = reuse.try_lock() {
+            return settle(&mut held);
+        }
+        let reuse = Arc::clone(reuse);
+        let _ = tokio::task::spawn_blocking(move || settle(&mut lock(&reuse))).await;
     }
 
     /// Writes an event about an answer that started no run.
