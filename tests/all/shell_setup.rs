@@ -352,6 +352,48 @@ fn bash_loads_a_definition_from_corrals_index_on_the_first_tab() {
     });
 }
 
+/// bash-completion's entry script, as Debian installs it.
+const BASH_COMPLETION: &str = "/usr/share/bash-completion/bash_completion";
+
+#[test]
+fn bash_completion_sourced_by_bashrc_is_not_sourced_again_on_the_first_tab() {
+    if !require(&["bash"]) {
+        return;
+    }
+    let fixture = Fixture::new();
+    let dir = bash_index_manifest(&fixture);
+    if !require_files(
+        &[&Path::new(dir).join("ssh"), Path::new(BASH_COMPLETION)],
+        ".ci/run installs bash-completion",
+    ) {
+        return;
+    }
+    assert_eq!(fixture.corral(&["run", "--quiet"]).code, Some(0));
+    let source = snippet(&fixture, "bash");
+    // A ~/.bashrc that sources bash-completion, then corral's snippet; the
+    // version it set is replaced, so sourcing it again would show.
+    let rc = fixture.write(
+        "bashrc",
+        &format!("source {BASH_COMPLETION}\nsource {source}\nBASH_COMPLETION_VERSINFO=(0 0)\n"),
+    );
+    // What bash does at the first Tab after `ssh `: call the default loader.
+    let first_tab = "f=$(complete -p -D); f=${f#complete -F }; f=${f%% *}; \
+        $f ssh '' ssh; complete -p ssh >/dev/null || exit 3; \
+        echo \"helpers ${BASH_COMPLETION_VERSINFO[*]}\"";
+    let output = Command::new("bash")
+        .arg("--rcfile")
+        .arg(&rc)
+        .args(["-i", "-c", first_tab])
+        .current_dir(fixture.path())
+        .env("HOME", fixture.path())
+        .env("TERM", "dumb")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout.contains("helpers 0 0"), "sourced again: {stdout}");
+}
+
 /// A manifest whose `integrity_scan` watches one start-up file; returns it.
 fn integrity_manifest(fixture: &Fixture) -> PathBuf {
     let watched = fixture.write("watched/.profile", "export A=1\n");

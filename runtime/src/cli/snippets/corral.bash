@@ -202,7 +202,10 @@ _corral_complete() {
   local cmd=${1##*/} path
   if [[ -z $_corral_framework ]]; then
     _corral_framework=1
-    [[ -r $_corral_bash_completion ]] && . "$_corral_bash_completion"
+    # Not again if ~/.bashrc sourced it already.
+    if [[ -z ${BASH_COMPLETION_VERSINFO-} && -r $_corral_bash_completion ]]; then
+      . "$_corral_bash_completion"
+    fi
     # bash-completion installs its own default loader; ours stays first.
     complete -D -F _corral_complete
     if [[ -r $_corral_complete_index ]]; then
