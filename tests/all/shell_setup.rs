@@ -374,7 +374,7 @@ fn bash_completion_sourced_by_bashrc_is_not_sourced_again_on_the_first_tab() {
     // version it set is replaced, so sourcing it again would show.
     let rc = fixture.write(
         "bashrc",
-        &format!("source {BASH_COMPLETION}\nsource {source}\nBASH_COMPLETION_VERSINFO=(0 0)\n"),
+        format!("source {BASH_COMPLETION}\nsource {source}\nBASH_COMPLETION_VERSINFO=(0 0)\n"),
     );
     // What bash does at the first Tab after `ssh `: call the default loader.
     let first_tab = "f=$(complete -p -D); f=${f#complete -F }; f=${f%% *}; \
