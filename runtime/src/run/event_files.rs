@@ -6,7 +6,7 @@
 //! [`KEEP_RUNS`] files are kept, pruned in the background ([`prune_runs`]).
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,6 +57,11 @@ pub fn prune_runs(state: &PrivateDir) -> io::Result<()> {
         runs.remove(old)?;
     }
     Ok(())
+}
+
+/// [`prune_runs`] in the state directory at `state_dir`.
+pub fn prune_runs_in(state_dir: &Path) -> io::Result<()> {
+    prune_runs(&PrivateDir::open(state_dir)?)
 }
 
 /// A new events file of `manifest`'s (as [`new_run_events_file`]; the

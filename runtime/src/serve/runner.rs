@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::events::{FailReason, Failure};
-use crate::fs::private_dir::PrivateDir;
 use crate::manifest::{Manifest, Task};
 use crate::mode::Mode;
 use crate::plan::Plan;
@@ -236,8 +235,7 @@ impl Runner {
         let state_dir = manifest.runtime.state_path.clone();
         let flushed = tokio::task::spawn_blocking(move || {
             let written = writer.finish(EVENTS_FLUSH_TIMEOUT);
-            let pruned =
-                PrivateDir::open(&state_dir).and_then(|state| event_files::prune_runs(&state));
+            let pruned = event_files::prune_runs_in(&state_dir);
             if let Err(error) = pruned {
                 tracing::warn!(%error, "cannot prune old event files");
             }
