@@ -313,6 +313,7 @@ pub(super) fn execute_plan(
         controls,
         cancel: cancel.clone(),
         changes: None,
+        on_result: None,
     };
     let (outcome, signal) = executor.block_on(async {
         let signals = signals::Listeners::install()

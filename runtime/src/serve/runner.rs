@@ -220,16 +220,37 @@ impl Runner {
             start: batch.iter().map(|waiting| waiting.task.clone()).collect(),
             skip: Vec::new(),
         };
+        // Whoever waits for a task is answered once its result is stored,
+        // not after the rest of the run; what is left is answered below.
+        let mut batch = batch;
+        let waiters: Arc<Mutex<HashMap<TaskKey, Vec<oneshot::Sender<Outcome>>>>> = Arc::default();
+        for waiting in &mut batch {
+            lock(&waiters)
+                .entry(key_of(&waiting.task))
+                .or_default()
+                .append(&mut waiting.waiters);
+        }
+        let early = Arc::clone(&waiters);
         let settings = RunSettings {
             mode: Mode::On,
             max_concurrency: manifest.runtime.max_concurrency,
             controls,
             cancel: self.cancel.clone(),
             changes: self.changes.clone(),
+            on_result: Some(Arc::new(move |task: &Task, result: &str| {
+                if let Some(waiters) = lock(&early).remove(&key_of(task)) {
+                    answer_all(waiters, &Ok(result.to_owned()));
+                }
+            })),
         };
         self.counters.runs.fetch_add(1, Ordering::Relaxed);
         let outcome = pipeline::execute(manifest, plan, &self.runtime, settings, &events).await;
         drop(events);
+        for waiting in &mut batch {
+            waiting.waiters = lock(&waiters)
+                .remove(&key_of(&waiting.task))
+                .unwrap_or_default();
+        }
         // The last events are flushed, and old event files pruned, while
         // the answers go out; the batch ends once both are done.
         let state_dir = manifest.runtime.state_path.clone();
@@ -350,6 +371,13 @@ fn cancelled() -> Outcome {
         FailReason::Cancelled,
         "the server is stopping",
     ))
+}
+
+/// A task of a batch: its id and repository, as its record names it.
+type TaskKey = (String, Option<PathBuf>);
+
+fn key_of(task: &Task) -> TaskKey {
+    (task.id.to_string(), task.repo.clone())
 }
 
 fn answer_all(waiters: Vec<oneshot::Sender<Outcome>>, outcome: &Outcome) {

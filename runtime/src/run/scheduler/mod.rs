@@ -37,7 +37,13 @@ pub struct RunSettings {
     /// What changed since a task's earlier run (the server's watches);
     /// without it every task that asks is told "unknown".
     pub changes: Option<Arc<dyn ChangeFeed>>,
+    /// Hears each task's result once it is stored, before the run ends:
+    /// the server answers whoever waits for it from here.
+    pub on_result: Option<OnResult>,
 }
+
+/// See [`RunSettings::on_result`].
+pub type OnResult = Arc<dyn Fn(&Task, &str) + Send + Sync>;
 
 /// Everything the tasks of one run share.
 pub struct Scheduler {

@@ -44,6 +44,9 @@ impl Scheduler {
             Err(failure) => Err(failure),
         };
         self.record_failure(&task, outcome.as_ref().err());
+        if let (Ok((_, result)), Some(on_result)) = (&outcome, &self.settings.on_result) {
+            on_result(&task, result);
+        }
         self.mark_progress();
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let label = task.label.to_string();
