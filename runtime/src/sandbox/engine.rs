@@ -128,7 +128,7 @@ impl Runtime {
         if let Some(linked) = stamp.and_then(|stamp| self.warm.get(path, pin, stamp)) {
             return Ok(linked);
         }
-        let compiled = self.compile(path, pin, on_compile)?;
+        let compiled = self.compile_stamped(path, stamp, pin, on_compile)?;
         let linked = Linked {
             pre: Arc::new(self.link(path, &compiled.component)?),
             incremental: self
@@ -153,10 +153,20 @@ impl Runtime {
         pin: Option<&str>,
         on_compile: &dyn Fn(Compiling),
     ) -> Result<Compiled, Failure> {
+        self.compile_stamped(path, FileStamp::of(path), pin, on_compile)
+    }
+
+    /// [`Runtime::compile`] of the file as `stamp` found it before the read.
+    fn compile_stamped(
+        &self,
+        path: &Path,
+        stamp: Option<FileStamp>,
+        pin: Option<&str>,
+        on_compile: &dyn Fn(Compiling),
+    ) -> Result<Compiled, Failure> {
         let load_error = |message: String| Failure::new(FailReason::Load, message);
         // An unchanged file whose digest the cache remembers, with its
         // artifact there: neither read nor hashed.
-        let stamp = FileStamp::of(path);
         let remembered = stamp.and_then(|stamp| {
             let cache = self.cache.as_ref()?;
             let sha256 = cache.source_digest(path, &stamp)?;

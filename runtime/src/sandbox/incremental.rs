@@ -55,8 +55,6 @@ pub struct Incremental {
 }
 
 impl Incremental {
-    /// Takes the cursor for `task` now (blocking: the feed may start
-    /// watching its grants).
     /// [`Incremental::start`] with a feed, if its cursor is had at once.
     pub fn start_at_once(feed: &Arc<dyn ChangeFeed>, task: &Task) -> Option<Incremental> {
         Some(Incremental {
@@ -65,6 +63,8 @@ impl Incremental {
         })
     }
 
+    /// Takes the cursor for `task` now (blocking: the feed may start
+    /// watching its grants).
     pub fn start(feed: Option<Arc<dyn ChangeFeed>>, task: &Task) -> Incremental {
         match feed {
             Some(feed) => Incremental {

@@ -199,7 +199,7 @@ impl Runner {
         &self,
         manifest: &Manifest,
         controls: Controls,
-        batch: Vec<Waiting>,
+        mut batch: Vec<Waiting>,
     ) -> (Vec<Waiting>, Vec<Waiting>) {
         let started = Instant::now();
         let opened = event_files::open_run_events(manifest, started);
@@ -222,7 +222,6 @@ impl Runner {
         };
         // Whoever waits for a task is answered once its result is stored,
         // not after the rest of the run; what is left is answered below.
-        let mut batch = batch;
         let waiters: Arc<Mutex<HashMap<TaskKey, Vec<oneshot::Sender<Outcome>>>>> = Arc::default();
         for waiting in &mut batch {
             lock(&waiters)
